@@ -1,0 +1,94 @@
+"""Argument and input checks shared by every attention module.
+
+Each check raises ``ValueError`` or ``TypeError`` with a message that names the
+offending argument and states the rule, so that a mistake surfaces at the call
+site instead of as a shape error deep inside a matrix product.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import torch
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` as an ``int`` after checking that it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def check_dropout(dropout: object) -> float:
+    """Return ``dropout`` as a ``float`` after checking that it lies in ``[0, 1)``."""
+    if isinstance(dropout, bool) or not isinstance(dropout, Real):
+        raise TypeError(f"dropout must be a float in [0, 1), got {type(dropout).__name__}")
+    value = float(dropout)
+    if math.isnan(value) or not 0.0 <= value < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    return value
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` after checking that it is a ``bool``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def check_heads(d_out: int, num_heads: int) -> int:
+    """Return ``head_dim = d_out // num_heads`` after checking divisibility."""
+    if d_out % num_heads != 0:
+        raise ValueError(f"d_out ({d_out}) must be divisible by num_heads ({num_heads})")
+    return d_out // num_heads
+
+
+def check_input(
+    x: object,
+    *,
+    d_in: int,
+    context_length: int | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Check an input of shape ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)``.
+
+    Args:
+        x: the input tensor.
+        d_in: the required size of the last dimension.
+        context_length: if given, the largest allowed ``num_tokens``.
+        dtype: if given, the dtype of the module's parameters, which ``x`` must match.
+
+    Returns:
+        ``x`` itself, so the check can be used inline.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"x must be a floating-point tensor (token embeddings), got dtype {x.dtype}; "
+            "token ids must go through an embedding layer first"
+        )
+    if x.dim() not in (2, 3):
+        raise ValueError(
+            "x must have shape (num_tokens, d_in) or (b, num_tokens, d_in), "
+            f"got {x.dim()} dimension(s) with shape {tuple(x.shape)}"
+        )
+    if x.shape[-1] != d_in:
+        raise ValueError(f"x's last dimension must equal d_in ({d_in}), got shape {tuple(x.shape)}")
+    num_tokens = x.shape[-2]
+    if num_tokens < 1:
+        raise ValueError(f"x must contain at least one token, got shape {tuple(x.shape)}")
+    if context_length is not None and num_tokens > context_length:
+        raise ValueError(
+            f"x has {num_tokens} tokens, more than context_length ({context_length}); "
+            "the causal mask only covers context_length positions"
+        )
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(
+            f"x has dtype {x.dtype} but the module's parameters are {dtype}; "
+            f"convert one of them, e.g. module.to({dtype}) or x.to({dtype})"
+        )
+    return x

@@ -1,0 +1,168 @@
+"""Section 3.5: hiding future words with causal attention.
+
+A language model predicts the next token, so when it builds the context vector
+of token ``i`` it must not look at tokens after ``i``. 3.5.1 shows two ways to
+mask the future that give the same weights: zero the weights above the diagonal
+after softmax and renormalise each row, or fill the scores above the diagonal
+with ``-inf`` before softmax. 3.5.2 adds dropout on the attention weights, and
+3.5.3 packs everything into :class:`CausalAttention`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import torch
+from torch import nn
+
+from llm_attention._validation import (
+    check_bool,
+    check_dropout,
+    check_input,
+    check_positive_int,
+)
+
+__all__ = [
+    "CausalAttention",
+    "causal_mask",
+    "mask_after_softmax",
+    "mask_before_softmax",
+]
+
+
+def causal_mask(num_tokens: int, *, device: torch.device | str | None = None) -> torch.Tensor:
+    """Boolean mask that is ``True`` strictly above the diagonal (the future).
+
+    ``True`` means *blocked*, the convention of ``Tensor.masked_fill`` and of
+    ``torch.nn.MultiheadAttention``'s ``attn_mask``. Note that
+    ``torch.nn.functional.scaled_dot_product_attention`` uses the opposite
+    convention (``True`` = may attend): pass it ``~causal_mask(n)``.
+
+    Shape:
+        ``(num_tokens, num_tokens)``, dtype ``torch.bool``.
+    """
+    num_tokens = check_positive_int("num_tokens", num_tokens)
+    ones = torch.ones(num_tokens, num_tokens, dtype=torch.bool, device=device)
+    return torch.triu(ones, diagonal=1)
+
+
+def mask_after_softmax(attn_weights: torch.Tensor) -> torch.Tensor:
+    """First method of 3.5.1: zero the future weights, then renormalise each row.
+
+    ``tril(A)`` divided by its row sums. The softmax denominator cancels in the
+    division, so the result equals :func:`mask_before_softmax` followed by softmax.
+
+    Shape:
+        ``(..., num_tokens, num_tokens)``, unchanged.
+    """
+    num_tokens = attn_weights.shape[-1]
+    mask = causal_mask(num_tokens, device=attn_weights.device)
+    masked = attn_weights.masked_fill(mask, 0.0)
+    return masked / masked.sum(dim=-1, keepdim=True)
+
+
+def mask_before_softmax(attn_scores: torch.Tensor) -> torch.Tensor:
+    """Second method of 3.5.1: set the future scores to ``-inf`` before softmax.
+
+    ``exp(-inf) = 0``, so after softmax the future weights are exactly zero and
+    each row already sums to 1; no renormalisation is needed.
+
+    Shape:
+        ``(..., num_tokens, num_tokens)``, unchanged.
+    """
+    num_tokens = attn_scores.shape[-1]
+    mask = causal_mask(num_tokens, device=attn_scores.device)
+    return attn_scores.masked_fill(mask, -torch.inf)
+
+
+class CausalAttention(nn.Module):
+    """Single-head causal self-attention with dropout (3.5.3).
+
+    :class:`~llm_attention.SelfAttention_v2` plus two things a language model
+    needs: a causal mask, so token ``i`` only attends to tokens ``0..i``, and
+    dropout on the attention weights during training. Computes
+
+    ``dropout(softmax(mask(Q K^T) / sqrt(d_k))) V``
+
+    where ``mask`` sets the entries above the diagonal to ``-inf``. The mask is a
+    registered buffer (``self.mask``), so it moves with ``.to(device)`` and is
+    saved in the ``state_dict``.
+
+    Args:
+        d_in: size of each input embedding.
+        d_out: size of each query, key, value and output vector.
+        context_length: the longest sequence the module accepts (size of the mask).
+        dropout: probability of zeroing an attention weight in training, in ``[0, 1)``.
+        qkv_bias: add a bias to the query, key and value projections.
+
+    Shape:
+        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``,
+          with ``num_tokens <= context_length``
+        - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
+        - attention weights (``return_attn_weights=True``):
+          ``(b, num_tokens, num_tokens)`` (or ``(num_tokens, num_tokens)``),
+          after dropout, so in ``eval()`` mode each row sums to 1.
+    """
+
+    mask: torch.Tensor
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        dropout: float,
+        qkv_bias: bool = False,
+    ) -> None:
+        super().__init__()
+        self.d_in = check_positive_int("d_in", d_in)
+        self.d_out = check_positive_int("d_out", d_out)
+        self.context_length = check_positive_int("context_length", context_length)
+        check_dropout(dropout)
+        check_bool("qkv_bias", qkv_bias)
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("mask", causal_mask(context_length))
+
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
+    ) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Return the context vectors (and the attention weights if asked)."""
+        check_bool("return_attn_weights", return_attn_weights)
+        check_input(
+            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
+        )
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+        num_tokens = x.shape[1]
+
+        # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
+        keys: torch.Tensor = self.W_key(x)
+        queries: torch.Tensor = self.W_query(x)
+        values: torch.Tensor = self.W_value(x)
+        # 2) score and mask the future: (b, num_tokens, num_tokens)
+        attn_scores = queries @ keys.transpose(1, 2)
+        attn_scores = attn_scores.masked_fill(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        # 3) scale, softmax, dropout
+        attn_weights: torch.Tensor = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
+        # dropout acts on the weights, after softmax, never on the raw scores
+        attn_weights = self.dropout(attn_weights)
+        # 4) weight the values: (b, num_tokens, d_out)
+        context_vec = attn_weights @ values
+
+        if unbatched:
+            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
+        if return_attn_weights:
+            return context_vec, attn_weights
+        return context_vec

@@ -1,0 +1,201 @@
+"""Section 3.6: extending single-head attention to multi-head attention.
+
+3.6.1 runs several :class:`~llm_attention.CausalAttention` heads side by side and
+concatenates their outputs. 3.6.2 computes the same kind of thing with one set
+of projections that is split into heads by reshaping, which is how real models
+do it: one large matrix product instead of ``num_heads`` small ones.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import torch
+from torch import nn
+
+from llm_attention._validation import (
+    check_bool,
+    check_dropout,
+    check_heads,
+    check_input,
+    check_positive_int,
+)
+from llm_attention.ch3_5_causal_attention import CausalAttention, causal_mask
+
+__all__ = ["MultiHeadAttention", "MultiHeadAttentionWrapper"]
+
+
+class MultiHeadAttentionWrapper(nn.Module):
+    """``num_heads`` independent causal attention heads, concatenated (3.6.1).
+
+    The most direct form of multi-head attention: a list of
+    :class:`~llm_attention.CausalAttention` modules, each with its own weights,
+    run one after another on the same input. Computes
+
+    ``concat(head_1(x), ..., head_h(x))`` along the last dimension.
+
+    Here ``d_out`` is the width of *each head*, so the output is
+    ``d_out * num_heads`` wide; in :class:`MultiHeadAttention` ``d_out`` is the
+    total width.
+
+    Args:
+        d_in: size of each input embedding.
+        d_out: output size of each head.
+        context_length: the longest sequence the module accepts.
+        dropout: dropout probability on each head's attention weights, in ``[0, 1)``.
+        num_heads: number of heads, ``>= 1``.
+        qkv_bias: add a bias to the query, key and value projections.
+
+    Shape:
+        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
+        - output: ``(b, num_tokens, d_out * num_heads)`` (or unbatched)
+        - attention weights (``return_attn_weights=True``):
+          ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
+    """
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        dropout: float,
+        num_heads: int,
+        qkv_bias: bool = False,
+    ) -> None:
+        super().__init__()
+        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.heads = nn.ModuleList(
+            [
+                CausalAttention(d_in, d_out, context_length, dropout, qkv_bias)
+                for _ in range(num_heads)
+            ]
+        )
+
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
+    ) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Return the concatenated context vectors (and each head's weights if asked)."""
+        check_bool("return_attn_weights", return_attn_weights)
+        outputs = [head(x, return_attn_weights=True) for head in self.heads]
+        context_vec = torch.cat([out for out, _ in outputs], dim=-1)
+        if return_attn_weights:
+            head_dim = 0 if x.dim() == 2 else 1
+            return context_vec, torch.stack([w for _, w in outputs], dim=head_dim)
+        return context_vec
+
+
+class MultiHeadAttention(nn.Module):
+    """Causal multi-head attention with weight splits (3.6.2).
+
+    One query, one key and one value projection of width ``d_out``, each split
+    into ``num_heads`` heads of ``head_dim = d_out // num_heads``; every head
+    attends on its own, the heads are concatenated again, and ``out_proj``
+    (``d_out -> d_out``, with bias) mixes them. For each head ``h``:
+
+    ``head_h = dropout(softmax(mask(Q_h K_h^T) / sqrt(head_dim))) V_h``
+
+    and the output is ``concat(head_1, ..., head_H) W_o + b_o``.
+
+    Args:
+        d_in: size of each input embedding.
+        d_out: total output size, split evenly across the heads.
+        context_length: the longest sequence the module accepts.
+        dropout: dropout probability on the attention weights, in ``[0, 1)``.
+        num_heads: number of heads; must divide ``d_out``.
+        qkv_bias: add a bias to the query, key and value projections.
+
+    Shape:
+        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
+        - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
+        - attention weights (``return_attn_weights=True``):
+          ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
+    """
+
+    mask: torch.Tensor
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        dropout: float,
+        num_heads: int,
+        qkv_bias: bool = False,
+    ) -> None:
+        super().__init__()
+        self.d_in = check_positive_int("d_in", d_in)
+        self.d_out = check_positive_int("d_out", d_out)
+        self.context_length = check_positive_int("context_length", context_length)
+        check_dropout(dropout)
+        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.head_dim = check_heads(d_out, num_heads)
+        check_bool("qkv_bias", qkv_bias)
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.out_proj = nn.Linear(d_out, d_out)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("mask", causal_mask(context_length))
+
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
+    ) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(
+        self, x: torch.Tensor, *, return_attn_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Return the context vectors (and the per-head attention weights if asked)."""
+        check_bool("return_attn_weights", return_attn_weights)
+        check_input(
+            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
+        )
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+        b, num_tokens, _ = x.shape
+
+        # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
+        keys: torch.Tensor = self.W_key(x)
+        queries: torch.Tensor = self.W_query(x)
+        values: torch.Tensor = self.W_value(x)
+
+        # 2) split into heads:
+        # (b, num_tokens, d_out) -> (b, num_tokens, num_heads, head_dim)
+        #                        -> (b, num_heads, num_tokens, head_dim)
+        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        values = values.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+
+        # 3) attend in every head at once: (b, num_heads, num_tokens, num_tokens);
+        # the (num_tokens, num_tokens) mask broadcasts over b and num_heads
+        attn_scores = queries @ keys.transpose(2, 3)
+        attn_scores = attn_scores.masked_fill(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
+        # dropout acts on the weights, after softmax, never on the raw scores
+        attn_weights = self.dropout(attn_weights)
+
+        # 4) weight the values and merge the heads:
+        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
+        #                                     -> (b, num_tokens, d_out)
+        context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
+        context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
+        # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
+        context_vec = self.out_proj(context_vec)
+
+        if unbatched:
+            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
+        if return_attn_weights:
+            return context_vec, attn_weights
+        return context_vec

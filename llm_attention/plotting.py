@@ -1,0 +1,131 @@
+"""Attention-weight heatmaps as self-contained SVG, with no plotting library.
+
+The site draws its figures with this module while it is built, and readers can
+use it in a notebook (``IPython.display.SVG(attention_heatmap_svg(...))``). The
+output is plain SVG text: labels stay real text (so Chinese labels render with
+the reader's fonts), and nothing is fetched from anywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from html import escape
+
+import torch
+
+__all__ = ["attention_heatmap_svg"]
+
+# Colour stops of a light-to-dark blue scale, chosen for contrast on white and dark pages.
+_STOPS = ((0.0, (247, 251, 255)), (0.5, (107, 174, 214)), (1.0, (8, 48, 107)))
+
+
+def _colour(value: float) -> str:
+    v = min(max(value, 0.0), 1.0)
+    for (x0, c0), (x1, c1) in itertools.pairwise(_STOPS):
+        if v <= x1:
+            t = (v - x0) / (x1 - x0)
+            r, g, b = (round(a + (b_ - a) * t) for a, b_ in zip(c0, c1, strict=True))
+            return f"#{r:02x}{g:02x}{b:02x}"
+    r, g, b = _STOPS[-1][1]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def attention_heatmap_svg(
+    attn_weights: torch.Tensor,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str] | None = None,
+    *,
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    show_values: bool = True,
+    cell_size: int = 44,
+) -> str:
+    """Draw a matrix of attention weights as an SVG heatmap.
+
+    Row ``i`` is query token ``i``, column ``j`` is key token ``j``; darker means a
+    larger weight. Colours span ``[0, 1]``, the range of attention weights.
+
+    Args:
+        attn_weights: the weights to draw.
+        row_labels: one label per row (the query tokens).
+        col_labels: one label per column; defaults to ``row_labels``.
+        title: a caption drawn above the grid and used as the SVG's accessible name.
+        x_label: caption under the columns (e.g. "keys").
+        y_label: caption beside the rows (e.g. "queries").
+        show_values: print each weight, to two decimals, inside its cell.
+        cell_size: width and height of one cell, in pixels.
+
+    Shape:
+        ``attn_weights``: ``(num_queries, num_tokens)``.
+
+    Returns:
+        the SVG document as a string.
+    """
+    if not isinstance(attn_weights, torch.Tensor) or attn_weights.dim() != 2:
+        raise ValueError("attn_weights must be a 2-D tensor of shape (num_queries, num_tokens)")
+    n_rows, n_cols = attn_weights.shape
+    col_labels = row_labels if col_labels is None else col_labels
+    if len(row_labels) != n_rows:
+        raise ValueError(f"row_labels must have {n_rows} entries, got {len(row_labels)}")
+    if len(col_labels) != n_cols:
+        raise ValueError(f"col_labels must have {n_cols} entries, got {len(col_labels)}")
+    values = attn_weights.detach().to("cpu", torch.float64).tolist()
+
+    longest = max((len(s.strip()) for s in (*row_labels, *col_labels)), default=1)
+    label_w = 14 + 8 * longest  # room for row labels (left) and rotated column labels (top)
+    left = label_w + (22 if y_label else 0)
+    top = (30 if title else 8) + label_w
+    width = left + n_cols * cell_size + 10
+    height = top + n_rows * cell_size + (30 if x_label else 10)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" class="attention-heatmap" '
+        f'font-family="sans-serif" font-size="13">',
+        f"<title>{escape(title or 'attention weights')}</title>",
+    ]
+    if title:
+        parts.append(
+            f'<text x="{width / 2:.1f}" y="20" text-anchor="middle" font-size="15" '
+            f'font-weight="bold" fill="currentColor">{escape(title)}</text>'
+        )
+    for j, label in enumerate(col_labels):
+        x = left + (j + 0.5) * cell_size
+        parts.append(
+            f'<text transform="translate({x:.1f},{top - 6}) rotate(-60)" '
+            f'fill="currentColor">{escape(label.strip() or repr(label))}</text>'
+        )
+    for i, label in enumerate(row_labels):
+        y = top + (i + 0.5) * cell_size + 4
+        parts.append(
+            f'<text x="{left - 6}" y="{y:.1f}" text-anchor="end" '
+            f'fill="currentColor">{escape(label.strip() or repr(label))}</text>'
+        )
+        for j in range(n_cols):
+            v = values[i][j]
+            x0, y0 = left + j * cell_size, top + i * cell_size
+            parts.append(
+                f'<rect x="{x0}" y="{y0}" width="{cell_size}" height="{cell_size}" '
+                f'fill="{_colour(v)}" stroke="#ffffff" stroke-width="1"/>'
+            )
+            if show_values:
+                ink = "#ffffff" if v > 0.45 else "#1a1a1a"
+                parts.append(
+                    f'<text x="{x0 + cell_size / 2:.1f}" y="{y0 + cell_size / 2 + 4:.1f}" '
+                    f'text-anchor="middle" font-size="11" fill="{ink}">{v:.2f}</text>'
+                )
+    if x_label:
+        parts.append(
+            f'<text x="{left + n_cols * cell_size / 2:.1f}" y="{height - 8}" '
+            f'text-anchor="middle" fill="currentColor">{escape(x_label)}</text>'
+        )
+    if y_label:
+        cy = top + n_rows * cell_size / 2
+        parts.append(
+            f'<text transform="translate(16,{cy:.1f}) rotate(-90)" text-anchor="middle" '
+            f'fill="currentColor">{escape(y_label)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Developer entry point: set up .venv once, then serve the site or run the tests.
+#   bash tools/dev.sh serve   # the site on http://127.0.0.1:8000, rebuilt on every change
+#   bash tools/dev.sh test    # pytest (builds the site once for the site tests)
+#   bash tools/dev.sh setup   # only the set-up (used by .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  # The CPU build first: an unpinned torch would pull a multi-GB CUDA build.
+  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+  "$VENV/bin/python" -m pip install -q -e ".[test,lint,docs,browser]"
+  # Front-end assets (KaTeX, mermaid, axe-core) come from the npm registry, served by the site itself.
+  if [ -f package.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    node tools/vendor_assets.mjs
+  fi
+  # GPT-2's BPE files from disk into tiktoken's cache, when they are on this machine.
+  "$VENV/bin/python" tools/gpt2_offline.py >/dev/null || true
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  serve) setup; exec "$VENV/bin/mkdocs" serve ;;
+  test) setup; shift; exec "$VENV/bin/python" -m pytest "$@" ;;
+  *) echo "usage: bash tools/dev.sh serve|test|setup" >&2; exit 2 ;;
+esac
