@@ -1,0 +1,227 @@
+"""MkDocs hooks for the site: offline GPT-2 files, notebooks made from the pages, checks.
+
+- ``on_config``: seed tiktoken's cache from ``../shared/data/gpt2`` when it is there,
+  so the build never downloads.
+- ``on_pre_build``: write one jupytext notebook per chapter page that names one in its
+  front matter (``notebook: ch3_3``), in both languages, into ``docs/notebooks/``.
+  The notebook holds the page's headings and exactly the code blocks the page shows,
+  resolved from the same ``--8<--`` snippet lines, so it cannot drift from the page.
+  mkdocs-jupyter then executes and renders it.
+- ``on_post_page``: drop the MathJax script mkdocs-jupyter adds to notebook pages (it
+  points to a CDN; KaTeX, served by the site, typesets math on every page).
+- ``on_post_build``: write each notebook as a downloadable ``.ipynb`` next to its page,
+  and fail the build if any page is raw notebook JSON (the i18n trap).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from gpt2_offline import seed_cache  # noqa: E402
+
+NOTEBOOK_DIR = "notebooks"
+LANGS = ("en", "zh")
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<ticks>`{3,})(?P<info>.*)$")
+SNIPPET = re.compile(r'^\s*-{1,}8<-{1,}\s+"(?P<path>[^"]+?)(?::(?P<section>[\w\-]+))?"\s*$')
+HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*(\{[^}]*\})?\s*$")
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+MATHJAX_TAG = re.compile(r'<script[^>]*src="[^"]*llm-attention-no-mathjax[^"]*"[^>]*>\s*</script>')
+
+INTRO = {
+    "en": (
+        "This notebook holds the code of [{title}]({page}) in the order the page runs it; "
+        "the explanations are on the page. Run it top to bottom with "
+        "`pip install llm-attention` done. [Download this notebook (.ipynb)]({ipynb})"
+    ),
+    "zh": (
+        "本笔记本按页面上的顺序收录了[{title}]({page})的全部代码，讲解请看原页面。"
+        "先 `pip install llm-attention`，再从上到下依次运行即可。"
+        "[下载本笔记本（.ipynb）]({ipynb})"
+    ),
+}
+
+
+# ---------------------------------------------------------------- snippets
+def read_snippet(path: str, section: str | None) -> list[str]:
+    """Return the lines of ``path`` (relative to the repository), or of one named section."""
+    file = ROOT / path
+    if not file.is_file():
+        raise PluginError(f"snippet file not found: {path}")
+    lines = file.read_text(encoding="utf-8").splitlines()
+    marker = re.compile(r"^\s*#\s*-{1,}8<-{1,}\s*\[(start|end):([\w\-]+)\]\s*$")
+    if section is None:
+        return [ln for ln in lines if not marker.match(ln)]
+    out: list[str] = []
+    inside = False
+    for ln in lines:
+        m = marker.match(ln)
+        if m and m.group(2) == section:
+            if m.group(1) == "start":
+                inside = True
+                continue
+            break
+        if inside and not m:
+            out.append(ln)
+    if not inside:
+        raise PluginError(f"snippet section {section!r} not found in {path}")
+    indent = min((len(ln) - len(ln.lstrip()) for ln in out if ln.strip()), default=0)
+    return [ln[indent:] for ln in out]
+
+
+def expand(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for ln in lines:
+        m = SNIPPET.match(ln)
+        if m:
+            out.extend(read_snippet(m.group("path"), m.group("section")))
+        else:
+            out.append(ln)
+    return out
+
+
+# ---------------------------------------------------------------- pages -> notebooks
+def shown_code_blocks_and_headings(markdown: str) -> list[tuple[str, str]]:
+    """``("heading", text)`` and ``("code", source)`` items in page order.
+
+    A code block counts when it is an executed Python fence whose source is shown
+    (markdown-exec's ``exec="on"`` with ``source=...``): exactly the blocks a reader sees.
+    """
+    body = FRONT_MATTER.sub("", markdown, count=1)
+    items: list[tuple[str, str]] = []
+    lines = body.splitlines()
+    i = 0
+    while i < len(lines):
+        fence = FENCE.match(lines[i])
+        if fence:
+            indent, ticks, info = fence.group("indent"), fence.group("ticks"), fence.group("info")
+            block: list[str] = []
+            i += 1
+            while i < len(lines) and not re.match(rf"^\s*{ticks}\s*$", lines[i]):
+                block.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
+                i += 1
+            i += 1
+            is_shown_python = (
+                info.strip().startswith("python") and 'exec="on"' in info and "source=" in info
+            )
+            if is_shown_python:
+                items.append(("code", "\n".join(expand(block)).strip("\n")))
+            continue
+        heading = HEADING.match(lines[i])
+        if heading and not lines[i].startswith("    "):
+            items.append(("heading", f"{heading.group(1)} {heading.group(2)}"))
+        i += 1
+    return items
+
+
+def page_to_notebook(markdown: str, lang: str, page_url: str, ipynb_name: str) -> Any:
+    items = shown_code_blocks_and_headings(markdown)
+    title = next((text.lstrip("# ") for kind, text in items if kind == "heading"), "")
+    cells = []
+    pending_headings: list[str] = []
+    for kind, text in items:
+        if kind == "heading":
+            if text.startswith("# "):
+                cells.append(nbformat.v4.new_markdown_cell(text))
+                intro = INTRO[lang].format(title=title, page=page_url, ipynb=ipynb_name)
+                cells.append(nbformat.v4.new_markdown_cell(intro))
+            else:
+                pending_headings.append(text)
+        else:
+            if pending_headings:
+                cells.append(nbformat.v4.new_markdown_cell("\n\n".join(pending_headings)))
+                pending_headings = []
+            cells.append(nbformat.v4.new_code_cell(text))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def chapter_pages(docs_dir: Path) -> list[tuple[str, str, Path]]:
+    """``(notebook_name, lang, page_path)`` for every page that asks for a notebook."""
+    found = []
+    for page in sorted(docs_dir.rglob("*.md")):
+        if page.parent.name == NOTEBOOK_DIR:
+            continue
+        fm = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
+        if not fm:
+            continue
+        m = re.search(r"^notebook:\s*(\S+)\s*$", fm.group(1), re.M)
+        if m:
+            lang = "zh" if page.name.endswith(".zh.md") else "en"
+            found.append((m.group(1), lang, page))
+    return found
+
+
+def notebook_path(docs_dir: Path, name: str, lang: str) -> Path:
+    suffix = ".zh.md" if lang == "zh" else ".md"
+    return docs_dir / NOTEBOOK_DIR / f"{name}{suffix}"
+
+
+def build_notebooks(docs_dir: Path) -> dict[tuple[str, str], Any]:
+    notebooks = {}
+    for name, lang, page in chapter_pages(docs_dir):
+        # the notebook page is /[zh/]notebooks/<name>/; the chapter page is a sibling tree
+        rel_page = page.relative_to(docs_dir).as_posix()
+        rel_page = rel_page.removesuffix(".zh.md").removesuffix(".md") + ".md"
+        page_link = f"../../{rel_page[:-3]}/"
+        nb = page_to_notebook(page.read_text(encoding="utf-8"), lang, page_link, f"../{name}.ipynb")
+        notebooks[(name, lang)] = nb
+    return notebooks
+
+
+# ---------------------------------------------------------------- hooks
+_notebooks: dict[tuple[str, str], Any] = {}
+
+
+def on_config(config: Any) -> Any:
+    seed_cache()
+    return config
+
+
+def on_pre_build(config: Any) -> None:
+    docs_dir = Path(config["docs_dir"])
+    _notebooks.clear()
+    _notebooks.update(build_notebooks(docs_dir))
+    (docs_dir / NOTEBOOK_DIR).mkdir(exist_ok=True)
+    wanted = set()
+    for (name, lang), nb in _notebooks.items():
+        path = notebook_path(docs_dir, name, lang)
+        wanted.add(path)
+        text = jupytext.writes(nb, fmt="md")
+        # write only on change, so `mkdocs serve` does not rebuild in a loop
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    for stale in (docs_dir / NOTEBOOK_DIR).glob("*.md"):
+        if stale not in wanted:
+            stale.unlink()
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return MATHJAX_TAG.sub("", output)
+
+
+def on_post_build(config: Any) -> None:
+    site_dir = Path(config["site_dir"])
+    lang = config.plugins["i18n"].current_language
+    for (name, nb_lang), nb in _notebooks.items():
+        if nb_lang == lang:
+            target = site_dir / NOTEBOOK_DIR / f"{name}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(target))
+    raw = [
+        str(p.relative_to(site_dir))
+        for p in site_dir.rglob("*.html")
+        if '"nbformat"' in p.read_text(encoding="utf-8", errors="replace")
+    ]
+    if raw:
+        raise PluginError(f"pages rendered as raw notebook JSON: {raw}")
