@@ -36,6 +36,7 @@ HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*(\{[^}]*\})?\s*$")
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 MATHJAX_TAG = re.compile(r'<script[^>]*src="[^"]*llm-attention-no-mathjax[^"]*"[^>]*>\s*</script>')
 
+NOTEBOOK_TITLE = {"en": "Notebook · ", "zh": "笔记本 · "}
 INTRO = {
     "en": (
         "This notebook holds the code of [{title}]({page}) in the order the page runs it; "
@@ -130,7 +131,7 @@ def page_to_notebook(markdown: str, lang: str, page_url: str, ipynb_name: str) -
     for kind, text in items:
         if kind == "heading":
             if text.startswith("# "):
-                cells.append(nbformat.v4.new_markdown_cell(text))
+                cells.append(nbformat.v4.new_markdown_cell(f"# {NOTEBOOK_TITLE[lang]}{title}"))
                 intro = INTRO[lang].format(title=title, page=page_url, ipynb=ipynb_name)
                 cells.append(nbformat.v4.new_markdown_cell(intro))
             else:
@@ -180,8 +181,6 @@ def build_notebooks(docs_dir: Path) -> dict[tuple[str, str], Any]:
 
 
 # ---------------------------------------------------------------- hooks
-_notebooks: dict[tuple[str, str], Any] = {}
-
 
 def on_config(config: Any) -> Any:
     seed_cache()
@@ -190,11 +189,9 @@ def on_config(config: Any) -> Any:
 
 def on_pre_build(config: Any) -> None:
     docs_dir = Path(config["docs_dir"])
-    _notebooks.clear()
-    _notebooks.update(build_notebooks(docs_dir))
     (docs_dir / NOTEBOOK_DIR).mkdir(exist_ok=True)
     wanted = set()
-    for (name, lang), nb in _notebooks.items():
+    for (name, lang), nb in build_notebooks(docs_dir).items():
         path = notebook_path(docs_dir, name, lang)
         wanted.add(path)
         text = jupytext.writes(nb, fmt="md")
@@ -206,18 +203,55 @@ def on_pre_build(config: Any) -> None:
             stale.unlink()
 
 
+NOTEBOOK_LINKS = {
+    "en": (
+        '!!! abstract "Run this section yourself"\n'
+        "    Every code block below is also in [the notebook of this section]({nb_page}), "
+        "executed when the site was built, or "
+        '<a href="{ipynb}" download>download it as .ipynb</a>.\n'
+    ),
+    "zh": (
+        '!!! abstract "自己动手运行"\n'
+        "    本节的全部代码也收录在[本节的笔记本]({nb_page})中（建站时已执行），"
+        '也可以<a href="{ipynb}" download>下载 .ipynb 文件</a>。\n'
+    ),
+}
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """Put links to the section's notebook and its .ipynb under the page title."""
+    name = page.meta.get("notebook")
+    if not name:
+        return markdown
+    lang = config.plugins["i18n"].current_language
+    depth = page.file.src_uri.count("/")  # docs/chapter/x.md -> 1
+    nb_page = "../" * depth + f"{NOTEBOOK_DIR}/{name}.md"
+    # the built page lives at <dir>/<page>/index.html, one level deeper than its source
+    ipynb = "../" * (depth + 1) + f"{NOTEBOOK_DIR}/{name}.ipynb"
+    box = NOTEBOOK_LINKS[lang].format(nb_page=nb_page, ipynb=ipynb)
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            return "\n".join([*lines[: i + 1], "", box, *lines[i + 1 :]])
+    return box + "\n" + markdown
+
+
 def on_post_page(output: str, page: Any, config: Any) -> str:
     return MATHJAX_TAG.sub("", output)
 
 
 def on_post_build(config: Any) -> None:
+    # mkdocs-static-i18n builds the other languages from inside the default language's
+    # post-build step, into <site>/<lang>/; write every language's notebooks each time.
     site_dir = Path(config["site_dir"])
-    lang = config.plugins["i18n"].current_language
-    for (name, nb_lang), nb in _notebooks.items():
-        if nb_lang == lang:
-            target = site_dir / NOTEBOOK_DIR / f"{name}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, str(target))
+    root = site_dir.parent if site_dir.name in LANGS[1:] else site_dir
+    for (name, lang), nb in build_notebooks(Path(config["docs_dir"])).items():
+        lang_root = root if lang == LANGS[0] else root / lang
+        if not lang_root.is_dir():
+            continue  # that language is not built yet
+        target = lang_root / NOTEBOOK_DIR / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(target))
     raw = [
         str(p.relative_to(site_dir))
         for p in site_dir.rglob("*.html")
