@@ -142,7 +142,11 @@ def page_to_notebook(markdown: str, lang: str, page_url: str, ipynb_name: str) -
                 pending_headings = []
             cells.append(nbformat.v4.new_code_cell(text))
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
@@ -181,6 +185,7 @@ def build_notebooks(docs_dir: Path) -> dict[tuple[str, str], Any]:
 
 
 # ---------------------------------------------------------------- hooks
+
 
 def on_config(config: Any) -> Any:
     seed_cache()

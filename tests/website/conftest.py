@@ -36,7 +36,9 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     given = os.environ.get("LLM_ATTENTION_SITE_DIR")
     if given:
         path = Path(given).resolve()
-        assert (path / "index.html").is_file(), f"LLM_ATTENTION_SITE_DIR={given} holds no built site"
+        assert (path / "index.html").is_file(), (
+            f"LLM_ATTENTION_SITE_DIR={given} holds no built site"
+        )
         return path
     target = tmp_path_factory.mktemp("site")
     _build(target)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-
 from website_lib import page_files
 
 MARKER = "=====llm-attention-block-{}====="

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-
 from test_copy_paste import code_and_outputs
 
 SECTIONS = {
@@ -23,7 +22,9 @@ SECTIONS = {
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", sorted(SECTIONS))
-def test_notebook_is_rendered_executed_and_downloadable(site_dir: Path, name: str, lang: str) -> None:
+def test_notebook_is_rendered_executed_and_downloadable(
+    site_dir: Path, name: str, lang: str
+) -> None:
     root = site_dir if lang == "en" else site_dir / "zh"
     page = root / "notebooks" / name / "index.html"
     html = page.read_text(encoding="utf-8")

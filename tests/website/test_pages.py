@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-
 from website_lib import page_files
 
 CHAPTER_PAGES = [
@@ -88,9 +87,11 @@ def test_languages_are_really_translated(site_dir: Path) -> None:
 
 
 def test_same_code_in_both_languages(site_dir: Path) -> None:
-    for page in CHAPTER_PAGES + ["index.html", "exercises/index.html"]:
+    for page in [*CHAPTER_PAGES, "index.html", "exercises/index.html"]:
         en = [c.get_text() for c in article(site_dir / page).select("div.language-python pre")]
-        zh = [c.get_text() for c in article(site_dir / "zh" / page).select("div.language-python pre")]
+        zh = [
+            c.get_text() for c in article(site_dir / "zh" / page).select("div.language-python pre")
+        ]
         assert en == zh, f"{page}: the code blocks differ between languages"
 
 
