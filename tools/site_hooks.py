@@ -223,12 +223,58 @@ NOTEBOOK_LINKS = {
 }
 
 
+CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’"
+CJK_BREAK = re.compile(rf"(?<=[{CJK}])\n[ \t]*(?=[{CJK}])")
+
+
+def join_cjk_lines(markdown: str) -> str:
+    """Join soft line breaks between two Chinese characters, outside code fences.
+
+    A line break inside a paragraph renders as a space, which is right between English
+    words and wrong between Chinese characters. Lines inside fences are left alone.
+    """
+    out: list[str] = []
+    chunk: list[str] = []
+    in_fence = ""
+    for line in markdown.split("\n"):
+        fence = FENCE.match(line)
+        if in_fence:
+            out.append(line)
+            if re.match(rf"^\s*{in_fence}\s*$", line):
+                in_fence = ""
+            continue
+        if fence:
+            out.append(CJK_BREAK.sub("", "\n".join(chunk))) if chunk else None
+            chunk = []
+            out.append(line)
+            in_fence = fence.group("ticks")
+            continue
+        chunk.append(line)
+    if chunk:
+        out.append(CJK_BREAK.sub("", "\n".join(chunk)))
+    return "\n".join(out)
+
+
+def reset_global_state() -> None:
+    """Undo global settings a previous page's code may have changed (torch's print options).
+
+    All pages run in the build's one Python process; each page must print what a fresh
+    interpreter prints (tests/website/test_copy_paste.py checks it).
+    """
+    import torch
+
+    torch.set_printoptions(profile="default")
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Put links to the section's notebook and its .ipynb under the page title."""
+    """Prepare a page: fresh global state, joined Chinese lines, notebook links."""
+    reset_global_state()
+    lang = config.plugins["i18n"].current_language
+    if lang == "zh":
+        markdown = join_cjk_lines(markdown)
     name = page.meta.get("notebook")
     if not name:
         return markdown
-    lang = config.plugins["i18n"].current_language
     depth = page.file.src_uri.count("/")  # docs/chapter/x.md -> 1
     nb_page = "../" * depth + f"{NOTEBOOK_DIR}/{name}.md"
     # the built page lives at <dir>/<page>/index.html, one level deeper than its source
