@@ -10,69 +10,104 @@ import torch
 
 from llm_attention import EXAMPLE_TOKENS, example_inputs
 
-inputs = example_inputs()  # one 3-dimensional embedding per token
-print(EXAMPLE_TOKENS)
-print(inputs)
+inputs = example_inputs()  # (num_tokens, d_in) = (6, 3), one row per token
+for token, x in zip(EXAMPLE_TOKENS, inputs, strict=True):
+    print(f"{token:>8}", x)
 # --8<-- [end:inputs]
 
 # --8<-- [start:scores]
-from llm_attention import query_scores
-
 query = inputs[1]  # x(2), the embedding of "journey"
-attn_scores_2 = query_scores(query, inputs)  # x(i) . query for every i
+
+attn_scores_2 = torch.empty(inputs.shape[0])
+for i, x_i in enumerate(inputs):
+    attn_scores_2[i] = torch.dot(x_i, query)  # step 1: x(i) . x(2)
 print(attn_scores_2)
 # --8<-- [end:scores]
 
 # --8<-- [start:dot-product]
-manual = sum(x_i * q_i for x_i, q_i in zip(inputs[0], query, strict=True))
-print(manual, torch.dot(inputs[0], query))
+x_1 = inputs[0]
+by_hand = x_1[0] * query[0] + x_1[1] * query[1] + x_1[2] * query[2]
+print("by hand:  ", by_hand)
+print("torch.dot:", torch.dot(x_1, query))
+
+# the same score, written as length x length x cos(angle)
+cos = torch.cosine_similarity(x_1, query, dim=0)
+print("|x1| |x2| cos:", x_1.norm() * query.norm() * cos)
+cos_all = torch.cosine_similarity(inputs, query, dim=-1)
+print("cos(angle) with x(2):", cos_all)
 # --8<-- [end:dot-product]
 
-# --8<-- [start:normalize]
-from llm_attention import normalize_by_sum, softmax_naive
+# --8<-- [start:normalize-sum]
+attn_weights_2_tmp = attn_scores_2 / attn_scores_2.sum()  # step 2, try 1
+print("Attention weights:", attn_weights_2_tmp)
+print("Sum:", attn_weights_2_tmp.sum())
 
-attn_weights_2_tmp = normalize_by_sum(attn_scores_2)
-print("Divide by the sum:", attn_weights_2_tmp, attn_weights_2_tmp.sum())
+# dividing by the sum breaks as soon as a score is negative
+signed_scores = torch.tensor([2.0, -1.0, -0.5])
+print("Signed scores / their sum:", signed_scores / signed_scores.sum())
+# --8<-- [end:normalize-sum]
+
+
+# --8<-- [start:softmax-naive]
+def softmax_naive(x):
+    return torch.exp(x) / torch.exp(x).sum(dim=0)  # step 2, try 2
+
 
 attn_weights_2_naive = softmax_naive(attn_scores_2)
-print("Naive softmax:    ", attn_weights_2_naive, attn_weights_2_naive.sum())
+print("Attention weights:", attn_weights_2_naive)
+print("Sum:", attn_weights_2_naive.sum())
+print("Signed scores:", softmax_naive(signed_scores))
+# --8<-- [end:softmax-naive]
 
-attn_weights_2 = torch.softmax(attn_scores_2, dim=0)
-print("torch.softmax:    ", attn_weights_2, attn_weights_2.sum())
-# --8<-- [end:normalize]
+# --8<-- [start:softmax-torch]
+attn_weights_2 = torch.softmax(attn_scores_2, dim=0)  # step 2
+print("Attention weights:", attn_weights_2)
+print("Sum:", attn_weights_2.sum())
+# --8<-- [end:softmax-torch]
 
 # --8<-- [start:overflow]
 big_scores = torch.tensor([1000.0, 999.0, 998.0])
-print("Naive softmax:", softmax_naive(big_scores))  # exp(1000) overflows to inf; inf/inf is NaN
-print("torch.softmax:", torch.softmax(big_scores, dim=0))  # subtracts the max first
+print("exp(big_scores):    ", torch.exp(big_scores))  # overflows: inf
+print("softmax_naive:      ", softmax_naive(big_scores))  # inf / inf: nan
+print("minus the max first:", softmax_naive(big_scores - big_scores.max()))
+print("torch.softmax:      ", torch.softmax(big_scores, dim=0))
 # --8<-- [end:overflow]
 
 # --8<-- [start:context]
-from llm_attention import context_vector
-
-context_vec_2 = context_vector(attn_weights_2, inputs)  # sum of a_i * x(i)
+context_vec_2 = torch.zeros(query.shape)
+for i, x_i in enumerate(inputs):
+    context_vec_2 += attn_weights_2[i] * x_i  # step 3: sum of alpha_2i x(i)
 print(context_vec_2)
 # --8<-- [end:context]
 
 # --8<-- [start:all-scores]
-from llm_attention import simple_attention_scores
-
-attn_scores = simple_attention_scores(inputs)  # inputs @ inputs.T
+attn_scores = inputs @ inputs.T  # step 1: (6, 3) @ (3, 6) -> (6, 6)
 print(attn_scores)
+print("Row 2 = attn_scores_2:", torch.allclose(attn_scores[1], attn_scores_2))
 # --8<-- [end:all-scores]
 
 # --8<-- [start:all-weights]
-from llm_attention import simple_attention_weights
-
-attn_weights = simple_attention_weights(attn_scores)  # softmax over each row
+attn_weights = torch.softmax(attn_scores, dim=-1)  # step 2: along each row
 print(attn_weights)
 print("Row sums:", attn_weights.sum(dim=-1))
 # --8<-- [end:all-weights]
 
 # --8<-- [start:all-context]
-from llm_attention import simple_context_vectors
-
-all_context_vecs = simple_context_vectors(attn_weights, inputs)  # attn_weights @ inputs
+all_context_vecs = attn_weights @ inputs  # step 3: (6, 6) @ (6, 3) -> (6, 3)
 print(all_context_vecs)
-print("Row 2 equals context_vec_2:", torch.allclose(all_context_vecs[1], context_vec_2))
+row_2 = all_context_vecs[1]
+print("Row 2 = context_vec_2:", torch.allclose(row_2, context_vec_2))
 # --8<-- [end:all-context]
+
+# --8<-- [start:package]
+from llm_attention import (
+    simple_attention_scores,
+    simple_attention_weights,
+    simple_context_vectors,
+)
+
+scores = simple_attention_scores(inputs)  # inputs @ inputs^T
+weights = simple_attention_weights(scores)  # softmax of each row
+context_vecs = simple_context_vectors(weights, inputs)  # weights @ inputs
+print("Same result:", torch.allclose(context_vecs, all_context_vecs))
+# --8<-- [end:package]

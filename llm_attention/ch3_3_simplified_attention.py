@@ -28,7 +28,10 @@ EXAMPLE_SENTENCE = "Your journey starts with one step"
 """The sentence of the chapter's running example."""
 
 EXAMPLE_TOKENS: tuple[str, ...] = ("Your", "journey", "starts", "with", "one", "step")
-"""The six tokens of :data:`EXAMPLE_SENTENCE`, one per row of :func:`example_inputs`."""
+"""The six tokens of [`EXAMPLE_SENTENCE`][llm_attention.EXAMPLE_SENTENCE].
+
+One per row of [`example_inputs`][llm_attention.example_inputs].
+"""
 
 _EXAMPLE_EMBEDDINGS = (
     (0.43, 0.15, 0.89),  # Your     x(1)
@@ -120,7 +123,8 @@ def context_vector(attn_weights: torch.Tensor, inputs: torch.Tensor) -> torch.Te
 def simple_attention_scores(inputs: torch.Tensor) -> torch.Tensor:
     """Scores of every query against every input at once: ``inputs @ inputs^T``.
 
-    Entry ``[i, j]`` is ``x(i) . x(j)``: row ``i`` is :func:`query_scores` for query ``i``.
+    Entry ``[i, j]`` is ``x(i) . x(j)``: row ``i`` is
+    [`query_scores`][llm_attention.query_scores] for query ``i``.
 
     Shape:
         ``inputs``: ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)``;
@@ -141,7 +145,7 @@ def simple_attention_weights(attn_scores: torch.Tensor) -> torch.Tensor:
 def simple_context_vectors(attn_weights: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """All context vectors at once: ``attn_weights @ inputs``.
 
-    Row ``i`` is :func:`context_vector` of row ``i`` of the weights.
+    Row ``i`` is [`context_vector`][llm_attention.context_vector] of row ``i`` of the weights.
 
     Shape:
         ``attn_weights``: ``(..., num_tokens, num_tokens)``; ``inputs``:

@@ -165,7 +165,8 @@ class SelfAttention_v1(nn.Module):
 class SelfAttention_v2(nn.Module):
     """Self-attention with ``nn.Linear`` projections (3.4.2, second version).
 
-    Computes the same ``softmax(Q K^T / sqrt(d_k)) V`` as :class:`SelfAttention_v1`.
+    Computes the same ``softmax(Q K^T / sqrt(d_k)) V`` as
+    [`SelfAttention_v1`][llm_attention.SelfAttention_v1].
     ``nn.Linear`` stores its weight as ``(d_out, d_in)`` and initialises it with a
     scaled uniform distribution, which trains better than ``torch.rand``; the two
     versions give equal outputs once ``W_query = v2.W_query.weight.T`` and so on

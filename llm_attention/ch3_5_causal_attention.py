@@ -5,7 +5,7 @@ of token ``i`` it must not look at tokens after ``i``. 3.5.1 shows two ways to
 mask the future that give the same weights: zero the weights above the diagonal
 after softmax and renormalise each row, or fill the scores above the diagonal
 with ``-inf`` before softmax. 3.5.2 adds dropout on the attention weights, and
-3.5.3 packs everything into :class:`CausalAttention`.
+3.5.3 packs everything into [`CausalAttention`][llm_attention.CausalAttention].
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def mask_after_softmax(attn_weights: torch.Tensor) -> torch.Tensor:
     """First method of 3.5.1: zero the future weights, then renormalise each row.
 
     ``tril(A)`` divided by its row sums. The softmax denominator cancels in the
-    division, so the result equals :func:`mask_before_softmax` followed by softmax.
+    division, so the result equals
+    [`mask_before_softmax`][llm_attention.mask_before_softmax] followed by softmax.
 
     Shape:
         ``(..., num_tokens, num_tokens)``, unchanged.
@@ -78,7 +79,7 @@ def mask_before_softmax(attn_scores: torch.Tensor) -> torch.Tensor:
 class CausalAttention(nn.Module):
     """Single-head causal self-attention with dropout (3.5.3).
 
-    :class:`~llm_attention.SelfAttention_v2` plus two things a language model
+    [`SelfAttention_v2`][llm_attention.SelfAttention_v2] plus two things a language model
     needs: a causal mask, so token ``i`` only attends to tokens ``0..i``, and
     dropout on the attention weights during training. Computes
 

@@ -1,6 +1,6 @@
 """Section 3.6: extending single-head attention to multi-head attention.
 
-3.6.1 runs several :class:`~llm_attention.CausalAttention` heads side by side and
+3.6.1 runs several [`CausalAttention`][llm_attention.CausalAttention] heads side by side and
 concatenates their outputs. 3.6.2 computes the same kind of thing with one set
 of projections that is split into heads by reshaping, which is how real models
 do it: one large matrix product instead of ``num_heads`` small ones.
@@ -29,14 +29,14 @@ class MultiHeadAttentionWrapper(nn.Module):
     """``num_heads`` independent causal attention heads, concatenated (3.6.1).
 
     The most direct form of multi-head attention: a list of
-    :class:`~llm_attention.CausalAttention` modules, each with its own weights,
+    [`CausalAttention`][llm_attention.CausalAttention] modules, each with its own weights,
     run one after another on the same input. Computes
 
     ``concat(head_1(x), ..., head_h(x))`` along the last dimension.
 
     Here ``d_out`` is the width of *each head*, so the output is
-    ``d_out * num_heads`` wide; in :class:`MultiHeadAttention` ``d_out`` is the
-    total width.
+    ``d_out * num_heads`` wide; in
+    [`MultiHeadAttention`][llm_attention.MultiHeadAttention] ``d_out`` is the total width.
 
     Args:
         d_in: size of each input embedding.

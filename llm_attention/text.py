@@ -136,7 +136,8 @@ def embed_text(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Tokenize ``text`` with GPT-2's encoding and embed it with a seeded layer.
 
-    A shortcut for ``torch.manual_seed(seed)``, a :class:`TextEmbedding` and one
+    A shortcut for ``torch.manual_seed(seed)``, a
+    [`TextEmbedding`][llm_attention.TextEmbedding] and one
     lookup. The embeddings are random (untrained), which is all attention needs to
     run; they carry no meaning yet.
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from gpt2_offline import seed_cache  # noqa: E402
+from gpt2_offline import seed_cache
 
 GPT2_CACHE = seed_cache()
 

@@ -1,0 +1,116 @@
+"""Attention heatmaps: valid SVG, one cell per weight, labels kept as escaped text."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+
+from llm_attention import EXAMPLE_TOKENS, attention_heatmap_svg, simple_attention_weights
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def texts(root: ET.Element) -> list[str]:
+    return [el.text or "" for el in root.iter(f"{SVG}text")]
+
+
+def test_one_rect_per_cell(inputs: torch.Tensor) -> None:
+    weights = simple_attention_weights(inputs @ inputs.T)
+    root = parse(attention_heatmap_svg(weights, EXAMPLE_TOKENS))
+    rects = list(root.iter(f"{SVG}rect"))
+    assert len(rects) == 6 * 6
+    assert all(r.get("fill", "").startswith("#") for r in rects)
+
+
+def test_rectangular_matrix_with_column_labels() -> None:
+    weights = torch.softmax(torch.randn(2, 5), dim=-1)
+    svg = attention_heatmap_svg(weights, ["q1", "q2"], ["a", "b", "c", "d", "e"])
+    root = parse(svg)
+    assert len(list(root.iter(f"{SVG}rect"))) == 2 * 5
+    labels = texts(root)
+    for label in ["q1", "q2", "a", "b", "c", "d", "e"]:
+        assert label in labels
+
+
+def test_labels_and_values_are_drawn_as_text() -> None:
+    weights = torch.tensor([[1.0, 0.0], [0.25, 0.75]])
+    root = parse(attention_heatmap_svg(weights, ["Your", " journey"]))
+    labels = texts(root)
+    assert "Your" in labels
+    assert "journey" in labels  # GPT-2's leading space is stripped for display
+    for value in ["1.00", "0.00", "0.25", "0.75"]:
+        assert value in labels
+
+
+def test_show_values_false_draws_no_numbers() -> None:
+    weights = torch.tensor([[1.0, 0.0], [0.25, 0.75]])
+    root = parse(attention_heatmap_svg(weights, ["a", "b"], show_values=False))
+    assert "0.25" not in texts(root)
+    assert len(list(root.iter(f"{SVG}rect"))) == 4
+
+
+def test_larger_weights_are_darker() -> None:
+    weights = torch.tensor([[0.0, 1.0]])
+    root = parse(attention_heatmap_svg(weights, ["q"], ["low", "high"]))
+    low, high = (r.get("fill", "") for r in root.iter(f"{SVG}rect"))
+
+    def brightness(colour: str) -> int:
+        return sum(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    assert brightness(low) > brightness(high)
+
+
+def test_labels_are_escaped() -> None:
+    weights = torch.eye(3)
+    svg = attention_heatmap_svg(
+        weights, ["<b>", "a & b", '"q"'], title="<script>x</script>", x_label="k<1"
+    )
+    root = parse(svg)  # would raise if the markup were not escaped
+    assert not list(root.iter(f"{SVG}b"))
+    assert not list(root.iter(f"{SVG}script"))
+    labels = texts(root)
+    for label in ["<b>", "a & b", '"q"', "<script>x</script>", "k<1"]:
+        assert label in labels
+
+
+def test_chinese_title_and_labels_are_kept_as_text() -> None:
+    weights = torch.softmax(torch.randn(3, 3), dim=-1)
+    title = "注意力权重"
+    svg = attention_heatmap_svg(weights, ["你", "好", "吗"], title=title, y_label="查询")
+    root = parse(svg)
+    title_el = root.find(f"{SVG}title")
+    assert title_el is not None
+    assert title_el.text == title
+    labels = texts(root)
+    assert title in labels
+    assert "查询" in labels
+    assert "你" in labels
+
+
+def test_default_title_is_accessible_name() -> None:
+    root = parse(attention_heatmap_svg(torch.eye(2), ["a", "b"]))
+    title_el = root.find(f"{SVG}title")
+    assert title_el is not None
+    assert title_el.text == "attention weights"
+
+
+def test_label_count_mismatch() -> None:
+    weights = torch.eye(3)
+    with pytest.raises(ValueError, match=r"row_labels must have 3 entries, got 2"):
+        attention_heatmap_svg(weights, ["a", "b"])
+    with pytest.raises(ValueError, match=r"col_labels must have 3 entries, got 4"):
+        attention_heatmap_svg(weights, ["a", "b", "c"], ["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize("bad", [torch.ones(3), torch.ones(2, 3, 3), [[1.0]]])
+def test_weights_must_be_a_matrix(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"attn_weights must be a 2-D tensor"):
+        attention_heatmap_svg(bad, ["a"])  # type: ignore[arg-type]
