@@ -154,7 +154,9 @@ class CausalAttention(nn.Module):
         values: torch.Tensor = self.W_value(x)
         # 2) score and mask the future: (b, num_tokens, num_tokens)
         attn_scores = queries @ keys.transpose(1, 2)
-        attn_scores = attn_scores.masked_fill(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        # in place, as in the book: attn_scores is a fresh tensor, and a copy of a
+        # (b, num_tokens, num_tokens) matrix costs real time at 1,024 tokens
+        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         # 3) scale, softmax, dropout
         attn_weights: torch.Tensor = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
         # dropout acts on the weights, after softmax, never on the raw scores

@@ -181,7 +181,9 @@ class MultiHeadAttention(nn.Module):
         # 3) attend in every head at once: (b, num_heads, num_tokens, num_tokens);
         # the (num_tokens, num_tokens) mask broadcasts over b and num_heads
         attn_scores = queries @ keys.transpose(2, 3)
-        attn_scores = attn_scores.masked_fill(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        # in place, as in the book: attn_scores is a fresh tensor, and a copy of a
+        # (b, num_heads, num_tokens, num_tokens) matrix costs real time at 1,024 tokens
+        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         # dropout acts on the weights, after softmax, never on the raw scores
         attn_weights = self.dropout(attn_weights)
