@@ -2,17 +2,31 @@
 
 The modules follow the chapter's order:
 
-- :mod:`llm_attention.ch3_3_simplified_attention`: 3.3, self-attention without trainable weights
-- :mod:`llm_attention.ch3_4_trainable_weights`: 3.4, scaled dot-product attention
-- :mod:`llm_attention.ch3_5_causal_attention`: 3.5, causal masking and dropout
-- :mod:`llm_attention.ch3_6_multihead_attention`: 3.6, multi-head attention
-- :mod:`llm_attention.text`: real sentences as GPT-2 tokens and embeddings
-- :mod:`llm_attention.plotting`: attention-weight heatmaps as SVG
+- ``llm_attention.ch3_3_simplified_attention``: 3.3, self-attention without trainable weights
+- ``llm_attention.ch3_4_trainable_weights``: 3.4, scaled dot-product attention
+- ``llm_attention.ch3_5_causal_attention``: 3.5, causal masking and dropout
+- ``llm_attention.ch3_6_multihead_attention``: 3.6, multi-head attention
+- ``llm_attention.beyond_sdpa``: beyond 3.6.2, the same attention on PyTorch's fused kernel
+- ``llm_attention.beyond_kv_cache``: beyond 3.6.2, a key-value cache for generating text
+- ``llm_attention.beyond_gqa``: beyond 3.6.2, grouped-query attention and KV-cache sizes
+- ``llm_attention.beyond_sliding_window``: beyond 3.6.2, sliding-window attention
+- ``llm_attention.benchmarks``: ``python -m llm_attention.benchmarks`` times and sizes them
+  (a command-line tool; its names are imported from the submodule, not re-exported)
+- ``llm_attention.text``: real sentences as GPT-2 tokens and embeddings
+- ``llm_attention.plotting``: attention-weight heatmaps as SVG
 
 Every public name is re-exported here, so ``from llm_attention import MultiHeadAttention``
 works as in the book.
 """
 
+from llm_attention.beyond_gqa import (
+    GroupedQueryAttention,
+    compare_kv_cache_bytes,
+    kv_cache_bytes,
+)
+from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
+from llm_attention.beyond_sdpa import SDPAMultiHeadAttention
+from llm_attention.beyond_sliding_window import SlidingWindowAttention, sliding_window_mask
 from llm_attention.ch3_3_simplified_attention import (
     EXAMPLE_SENTENCE,
     EXAMPLE_TOKENS,
@@ -53,25 +67,33 @@ from llm_attention.text import (
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Plain sorted(), as tests/test_public_api.py checks; ruff's RUF022 wants its own
+# isort-style order (constants, then classes, then functions) instead.
+__all__ = [  # noqa: RUF022
+    "CausalAttention",
     "EXAMPLE_SENTENCE",
     "EXAMPLE_TOKENS",
     "GPT2_VOCAB_SIZE",
-    "CausalAttention",
+    "GroupedQueryAttention",
+    "KVCacheMultiHeadAttention",
     "MultiHeadAttention",
     "MultiHeadAttentionWrapper",
+    "SDPAMultiHeadAttention",
     "SelfAttention_v1",
     "SelfAttention_v2",
+    "SlidingWindowAttention",
     "TextEmbedding",
     "attention_heatmap_svg",
     "attention_scores",
     "causal_mask",
+    "compare_kv_cache_bytes",
     "context_vector",
     "context_vectors",
     "embed_text",
     "example_inputs",
     "gpt2_encoding",
     "init_qkv_weights",
+    "kv_cache_bytes",
     "mask_after_softmax",
     "mask_before_softmax",
     "normalize_by_sum",
@@ -81,6 +103,7 @@ __all__ = [
     "simple_attention_scores",
     "simple_attention_weights",
     "simple_context_vectors",
+    "sliding_window_mask",
     "softmax_naive",
     "token_ids",
     "token_strings",

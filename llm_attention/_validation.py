@@ -92,3 +92,16 @@ def check_input(
             f"convert one of them, e.g. module.to({dtype}) or x.to({dtype})"
         )
     return x
+
+
+def check_kv_groups(num_heads: int, num_kv_groups: int) -> int:
+    """Return ``group_size = num_heads // num_kv_groups`` after checking divisibility.
+
+    Grouped-query attention shares each key/value group among ``group_size``
+    query heads, so the groups must split the heads evenly.
+    """
+    if num_heads % num_kv_groups != 0:
+        raise ValueError(
+            f"num_heads ({num_heads}) must be divisible by num_kv_groups ({num_kv_groups})"
+        )
+    return num_heads // num_kv_groups

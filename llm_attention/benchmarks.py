@@ -1,0 +1,832 @@
+"""Beyond the chapter: time and size the attention variants on this machine.
+
+Run ``python -m llm_attention.benchmarks --help``. One run measures three things
+and prints them as markdown tables; with ``--out DIR`` it also writes
+``benchmarks.md``, ``benchmarks.json`` (every raw timing plus machine
+information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
+
+1. One attention layer, forward and forward+backward (default: ``b=2``,
+   ``num_tokens=1024``, ``d_in = d_out = 768``, ``num_heads=12``, dropout 0,
+   float32), for six implementations of the same causal multi-head attention:
+
+   - ``MultiHeadAttentionWrapper`` (3.6.1), with ``d_out = 768 // 12`` per head
+     so that the output width matches; it has no ``out_proj``;
+   - ``MultiHeadAttention``, the package's 3.6.2 class (input checks included);
+   - ``book code, transcribed``: the book's 3.6.2 code as printed (float mask
+     turned ``.bool()`` on every call, in-place ``masked_fill_``), no checks;
+   - ``SDPAMultiHeadAttention`` (:mod:`llm_attention.beyond_sdpa`);
+   - ``torch.nn.MultiheadAttention`` (``batch_first=True``, called with
+     ``need_weights=False``, the boolean causal ``attn_mask`` and
+     ``is_causal=True``). In ``eval()`` mode under ``no_grad`` PyTorch takes its
+     fused inference fast path, which turns the mask into an additive float
+     mask and does not use the ``is_causal`` hint; with gradients it calls
+     ``scaled_dot_product_attention(is_causal=True)``;
+   - ``inline SDPA reference``: the same computation as
+     ``SDPAMultiHeadAttention`` written as bare functional code with no module
+     and no checks: three ``F.linear`` projections, ``view``/``transpose`` into
+     heads, ``F.scaled_dot_product_attention(is_causal=True)``,
+     ``transpose``/``reshape`` and the ``F.linear`` output projection, using the
+     same weights. The gap between it and ``SDPAMultiHeadAttention`` is the cost
+     of the module (``nn.Module`` calls, input checks).
+
+   Forward runs in ``eval()`` mode under ``torch.no_grad()``; forward+backward
+   in ``train()`` mode (dropout is 0, so the outputs are the same), with an
+   input that requires grad and ``backward`` of a fixed random gradient;
+   parameter gradients are reset to ``None`` before each run, outside the
+   timed region. All variants except the wrapper share one set of weights, and
+   their outputs are checked against ``MultiHeadAttention`` before timing.
+
+2. One decoding step with the KV cache against recomputing the sequence, for
+   several sequence lengths ``L`` (default 128, 256, 512, 1024), with one
+   :class:`~llm_attention.KVCacheMultiHeadAttention` in ``eval()`` mode under
+   ``no_grad``: the cached step feeds one token after a cached prompt of
+   ``L - 1`` tokens (the prompt is re-cached before every run, untimed); the
+   recomputation is a full forward pass over all ``L`` tokens without the
+   cache, which is what generation without a cache does for every new token.
+
+3. KV-cache memory of multi-head, grouped-query and sliding-window attention
+   for a GPT-2-small-like and a Mistral-7B-like shape, from
+   :func:`~llm_attention.kv_cache_bytes` (arithmetic, not a measurement).
+
+Timing: ``--warmup`` untimed runs, then ``--repeats`` timed runs with
+``time.perf_counter`` (after ``torch.cuda.synchronize`` on CUDA). The variants
+are timed round-robin (one run of each, then the next round), so that a burst
+of load on a shared machine hits all of them alike; the tables report the
+median, and the JSON keeps every run. PyTorch uses its default number of
+threads (``--threads`` changes it; ``--quick`` uses one).
+
+Peak memory: on CUDA, ``torch.cuda.max_memory_allocated`` minus the memory
+allocated before the run. On CPU, PyTorch keeps no allocation statistics, and
+``tracemalloc`` does not see its allocations, so a child process measures the
+operating system's view instead: the peak resident set size (``VmHWM`` in
+``/proc/self/status``, reset through ``/proc/self/clear_refs`` before each
+run) minus the resident size just before the run, after one warm-up run of the
+same variant. The child runs with ``MALLOC_MMAP_THRESHOLD_=65536`` so that
+glibc returns every freed block over 64 KiB to the system at once, instead of
+keeping it for the next variant. The figure includes everything the run
+touches: the output, the intermediates, for forward+backward the gradients,
+and any scratch memory of the kernels; it is page-granular and Linux-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import functools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import torch
+from torch import nn
+from torch.nn.functional import linear, scaled_dot_product_attention
+
+from llm_attention.beyond_gqa import compare_kv_cache_bytes
+from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
+from llm_attention.beyond_sdpa import SDPAMultiHeadAttention
+from llm_attention.ch3_5_causal_attention import causal_mask
+from llm_attention.ch3_6_multihead_attention import MultiHeadAttention, MultiHeadAttentionWrapper
+
+__all__ = [
+    "ATTENTION_VARIANTS",
+    "DECODE_VARIANTS",
+    "KV_CACHE_SHAPES",
+    "QUICK_CONFIG",
+    "BenchmarkConfig",
+    "main",
+    "run_benchmarks",
+    "to_markdown",
+    "to_svg",
+]
+
+#: The rows of part 1, in table order.
+ATTENTION_VARIANTS = (
+    "MultiHeadAttentionWrapper",
+    "MultiHeadAttention",
+    "book code, transcribed",
+    "SDPAMultiHeadAttention",
+    "torch.nn.MultiheadAttention",
+    "inline SDPA reference",
+)
+
+#: The two ways of producing the next token's context vector in part 2.
+DECODE_VARIANTS = ("cached step", "recompute")
+
+#: Model shapes for part 3. GPT-2 has neither grouped-query nor sliding-window
+#: attention; its ``num_kv_groups`` and ``window_size`` are illustrative and keep
+#: the Mistral-like ratios (4 query heads per key/value head, half the context).
+KV_CACHE_SHAPES: dict[str, dict[str, int]] = {
+    "GPT-2 small": {
+        "num_layers": 12,
+        "num_heads": 12,
+        "head_dim": 64,
+        "context_length": 1024,
+        "num_kv_groups": 3,
+        "window_size": 512,
+    },
+    "Mistral-7B-like": {
+        "num_layers": 32,
+        "num_heads": 32,
+        "head_dim": 128,
+        "context_length": 8192,
+        "num_kv_groups": 8,
+        "window_size": 4096,
+    },
+}
+
+_MODES = ("forward", "forward_backward")
+_MIB = 2**20
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """Sizes and repetitions of one benchmark run."""
+
+    batch_size: int = 2
+    num_tokens: int = 1024
+    d_model: int = 768
+    num_heads: int = 12
+    seq_lens: tuple[int, ...] = (128, 256, 512, 1024)
+    repeats: int = 10
+    warmup: int = 2
+    device: str = "cpu"
+    memory: bool = True
+
+
+QUICK_CONFIG = BenchmarkConfig(
+    batch_size=1, num_tokens=32, d_model=32, num_heads=4, seq_lens=(8, 16, 32), repeats=3, warmup=1
+)
+
+
+# ---------------------------------------------------------------- the variants
+
+
+class _BookMultiHeadAttention(nn.Module):
+    """The book's 3.6.2 ``MultiHeadAttention``, transcribed without any checks."""
+
+    mask: torch.Tensor
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        dropout: float,
+        num_heads: int,
+        qkv_bias: bool = False,
+    ) -> None:
+        super().__init__()
+        self.d_out = d_out
+        self.num_heads = num_heads
+        self.head_dim = d_out // num_heads
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.out_proj = nn.Linear(d_out, d_out)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer(
+            "mask", torch.triu(torch.ones(context_length, context_length), diagonal=1)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, num_tokens, _ = x.shape
+        keys: torch.Tensor = self.W_key(x)
+        queries: torch.Tensor = self.W_query(x)
+        values: torch.Tensor = self.W_value(x)
+        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim)
+        values = values.view(b, num_tokens, self.num_heads, self.head_dim)
+        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim)
+        keys = keys.transpose(1, 2)
+        queries = queries.transpose(1, 2)
+        values = values.transpose(1, 2)
+        attn_scores = queries @ keys.transpose(2, 3)
+        mask_bool = self.mask.bool()[:num_tokens, :num_tokens]
+        attn_scores.masked_fill_(mask_bool, -torch.inf)
+        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
+        attn_weights = self.dropout(attn_weights)
+        context_vec = (attn_weights @ values).transpose(1, 2)
+        context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
+        output: torch.Tensor = self.out_proj(context_vec)
+        return output
+
+
+@dataclass
+class _Variant:
+    """A callable attention layer and the module holding its parameters."""
+
+    fn: Callable[[torch.Tensor], torch.Tensor]
+    module: nn.Module
+
+
+def _attention_variants(cfg: BenchmarkConfig) -> dict[str, _Variant]:
+    """Build the six implementations of part 1, all but the wrapper on one set of weights."""
+    d, num_heads, n = cfg.d_model, cfg.num_heads, cfg.num_tokens
+    torch.manual_seed(0)
+    chapter = MultiHeadAttention(d, d, n, 0.0, num_heads)
+    wrapper = MultiHeadAttentionWrapper(d, d // num_heads, n, 0.0, num_heads)
+    weights = {k: v for k, v in chapter.state_dict().items() if k != "mask"}
+    book = _BookMultiHeadAttention(d, d, n, 0.0, num_heads)
+    book.load_state_dict(weights, strict=False)
+    sdpa = SDPAMultiHeadAttention(d, d, n, 0.0, num_heads)
+    sdpa.load_state_dict(chapter.state_dict())
+    torch_mha = nn.MultiheadAttention(d, num_heads, dropout=0.0, bias=True, batch_first=True)
+    with torch.no_grad():
+        torch_mha.in_proj_weight.copy_(
+            torch.cat([chapter.W_query.weight, chapter.W_key.weight, chapter.W_value.weight])
+        )
+        assert torch_mha.in_proj_bias is not None
+        torch_mha.in_proj_bias.zero_()
+        torch_mha.out_proj.weight.copy_(chapter.out_proj.weight)
+        torch_mha.out_proj.bias.copy_(chapter.out_proj.bias)
+    reference = copy.deepcopy(chapter)
+
+    device = torch.device(cfg.device)
+    for module in (chapter, wrapper, book, sdpa, torch_mha, reference):
+        module.to(device)
+    mask = causal_mask(n, device=device)
+
+    def torch_fn(x: torch.Tensor) -> torch.Tensor:
+        out, _ = torch_mha(x, x, x, attn_mask=mask, need_weights=False, is_causal=True)
+        return out  # type: ignore[no-any-return]
+
+    w_query, w_key, w_value = (
+        reference.W_query.weight,
+        reference.W_key.weight,
+        reference.W_value.weight,
+    )
+    w_out, b_out = reference.out_proj.weight, reference.out_proj.bias
+    head_dim = d // num_heads
+
+    def reference_fn(x: torch.Tensor) -> torch.Tensor:
+        b, num_tokens, _ = x.shape
+        # (b, num_tokens, d_in) -> (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
+        queries = linear(x, w_query).view(b, num_tokens, num_heads, head_dim).transpose(1, 2)
+        keys = linear(x, w_key).view(b, num_tokens, num_heads, head_dim).transpose(1, 2)
+        values = linear(x, w_value).view(b, num_tokens, num_heads, head_dim).transpose(1, 2)
+        context_vec = scaled_dot_product_attention(queries, keys, values, is_causal=True)
+        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, d_out)
+        context_vec = context_vec.transpose(1, 2).reshape(b, num_tokens, d)
+        return linear(context_vec, w_out, b_out)
+
+    return {
+        "MultiHeadAttentionWrapper": _Variant(wrapper, wrapper),
+        "MultiHeadAttention": _Variant(chapter, chapter),
+        "book code, transcribed": _Variant(book, book),
+        "SDPAMultiHeadAttention": _Variant(sdpa, sdpa),
+        "torch.nn.MultiheadAttention": _Variant(torch_fn, torch_mha),
+        "inline SDPA reference": _Variant(reference_fn, reference),
+    }
+
+
+@dataclass
+class _Case:
+    """One timed operation, with an untimed ``setup`` run before each repetition."""
+
+    run: Callable[[], object]
+    setup: Callable[[], object] | None = None
+
+
+def _cases(variants: dict[str, _Variant], cfg: BenchmarkConfig, mode: str) -> dict[str, _Case]:
+    """Forward (``eval``, to be run under ``no_grad``) or forward+backward (``train``) cases."""
+    device = torch.device(cfg.device)
+    generator = torch.Generator().manual_seed(1)
+    shape = (cfg.batch_size, cfg.num_tokens, cfg.d_model)
+    x = torch.randn(shape, generator=generator).to(device)
+    cases: dict[str, _Case] = {}
+    for name, variant in variants.items():
+        if mode == "forward":
+            variant.module.eval()
+            cases[name] = _Case(run=functools.partial(variant.fn, x))
+        else:
+            variant.module.train()
+            x_grad = x.clone().requires_grad_(True)
+            grad_output = torch.randn(shape, generator=generator).to(device)
+
+            def run(
+                fn: Callable[[torch.Tensor], torch.Tensor] = variant.fn,
+                x_grad: torch.Tensor = x_grad,
+                grad_output: torch.Tensor = grad_output,
+            ) -> None:
+                torch.autograd.backward(fn(x_grad), grad_output)
+
+            def setup(module: nn.Module = variant.module, x_grad: torch.Tensor = x_grad) -> None:
+                module.zero_grad(set_to_none=True)
+                x_grad.grad = None
+
+            cases[name] = _Case(run=run, setup=setup)
+    return cases
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _time_cases(
+    cases: dict[str, _Case], *, repeats: int, warmup: int, device: str
+) -> dict[str, list[float]]:
+    """Seconds per run of each case: ``warmup`` untimed rounds, then ``repeats`` timed ones."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for round_index in range(warmup + repeats):
+        for name, case in cases.items():
+            if case.setup is not None:
+                case.setup()
+            _sync(device)
+            start = time.perf_counter()
+            case.run()
+            _sync(device)
+            elapsed = time.perf_counter() - start
+            if round_index >= warmup:
+                times[name].append(elapsed)
+    return times
+
+
+def _summary(times: list[float]) -> dict[str, Any]:
+    return {
+        "times_s": times,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+    }
+
+
+def _add_ratios(rows: dict[str, dict[str, Any]]) -> None:
+    fastest = min(row["median_s"] for row in rows.values())
+    for row in rows.values():
+        row["ratio_to_fastest"] = row["median_s"] / fastest
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not found in /proc/self/status")
+
+
+def _peak_bytes(case: _Case, device: str) -> int:
+    """Extra memory at the peak of one run of ``case``, after one warm-up run."""
+    for _ in range(2):  # warm-up (lazy initialisation, gradient buffers), then measure
+        if case.setup is not None:
+            case.setup()
+        _sync(device)
+        if device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+            before = torch.cuda.memory_allocated()
+        else:
+            with open("/proc/self/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")  # reset VmHWM to the current VmRSS
+            before = _status_kib("VmRSS") * 1024
+        case.run()
+        _sync(device)
+        if device.startswith("cuda"):
+            peak = torch.cuda.max_memory_allocated()
+        else:
+            peak = _status_kib("VmHWM") * 1024
+    return max(peak - before, 0)
+
+
+def _probe_memory(cfg: BenchmarkConfig) -> dict[str, dict[str, int]]:
+    """Peak extra bytes of every variant and mode (in this process)."""
+    variants = _attention_variants(cfg)
+    peaks: dict[str, dict[str, int]] = {name: {} for name in variants}
+    for mode in _MODES:
+        cases = _cases(variants, cfg, mode)
+        with torch.set_grad_enabled(mode != "forward"):
+            for name, case in cases.items():
+                peaks[name][mode] = _peak_bytes(case, cfg.device)
+    return peaks
+
+
+def _config_args(cfg: BenchmarkConfig) -> list[str]:
+    return [
+        "--batch-size", str(cfg.batch_size),
+        "--num-tokens", str(cfg.num_tokens),
+        "--d-model", str(cfg.d_model),
+        "--num-heads", str(cfg.num_heads),
+        "--threads", str(torch.get_num_threads()),
+    ]  # fmt: skip
+
+
+def _measure_memory(cfg: BenchmarkConfig) -> dict[str, Any]:
+    """Peak memory per variant and mode, with the method used, or the reason it is missing."""
+    if not cfg.memory:
+        return {"method": "skipped (--no-memory)", "peak_bytes": None}
+    if cfg.device.startswith("cuda"):
+        method = "torch.cuda.max_memory_allocated() minus memory_allocated() before the run"
+        return {"method": method, "peak_bytes": _probe_memory(cfg)}
+    if not os.path.exists("/proc/self/clear_refs"):
+        return {"method": "unavailable: needs Linux /proc/self/clear_refs", "peak_bytes": None}
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "llm_attention.benchmarks", "--memory-probe"]
+    proc = subprocess.run(
+        command + _config_args(cfg), capture_output=True, text=True, env=env, check=False
+    )
+    method = (
+        "child process: peak resident set size (VmHWM, reset via /proc/self/clear_refs) "
+        "minus resident size before the run, MALLOC_MMAP_THRESHOLD_=65536"
+    )
+    if proc.returncode != 0:
+        return {"method": method, "peak_bytes": None, "error": proc.stderr[-2000:]}
+    return {"method": method, "peak_bytes": json.loads(proc.stdout)}
+
+
+def _bench_attention(cfg: BenchmarkConfig) -> dict[str, Any]:
+    """Part 1: time (and size) the six implementations."""
+    variants = _attention_variants(cfg)
+    # every variant with an out_proj computes the same function: check before timing
+    x = torch.randn(cfg.batch_size, cfg.num_tokens, cfg.d_model).to(cfg.device)
+    with torch.no_grad():
+        for variant in variants.values():
+            variant.module.eval()
+        expected = variants["MultiHeadAttention"].fn(x)
+        max_abs_diff = {
+            name: (variant.fn(x) - expected).abs().max().item()
+            for name, variant in variants.items()
+            if name != "MultiHeadAttentionWrapper"
+        }
+    for name, diff in max_abs_diff.items():
+        if diff > 1e-4:
+            raise RuntimeError(f"{name} differs from MultiHeadAttention by {diff:.3g}")
+
+    results: dict[str, Any] = {"max_abs_diff_vs_MultiHeadAttention": max_abs_diff}
+    for mode in _MODES:
+        _log(f"part 1: {mode.replace('_', '+')}")
+        cases = _cases(variants, cfg, mode)
+        with torch.set_grad_enabled(mode != "forward"):
+            times = _time_cases(cases, repeats=cfg.repeats, warmup=cfg.warmup, device=cfg.device)
+        rows = {name: _summary(t) for name, t in times.items()}
+        _add_ratios(rows)
+        results[mode] = rows
+    _log("part 1: peak memory")
+    results["memory"] = _measure_memory(cfg)
+    return results
+
+
+def _bench_decode(cfg: BenchmarkConfig) -> list[dict[str, Any]]:
+    """Part 2: one cached decoding step against a full forward pass, per sequence length."""
+    d, device = cfg.d_model, torch.device(cfg.device)
+    torch.manual_seed(0)
+    model = KVCacheMultiHeadAttention(d, d, max(cfg.seq_lens), 0.0, cfg.num_heads).to(device)
+    model.eval()
+    rows = []
+    for seq_len in cfg.seq_lens:
+        _log(f"part 2: seq_len {seq_len}")
+        x = torch.randn(cfg.batch_size, seq_len, d).to(device)
+        prompt, new_token = x[:, :-1], x[:, -1:]
+
+        def cache_prompt(prompt: torch.Tensor = prompt) -> None:
+            model.reset_cache()
+            model(prompt, use_cache=True)
+
+        cases = {
+            "cached step": _Case(
+                run=functools.partial(model, new_token, use_cache=True),
+                setup=cache_prompt,
+            ),
+            "recompute": _Case(run=functools.partial(model, x)),
+        }
+        with torch.no_grad():
+            cache_prompt()
+            step_diff = (model(new_token, use_cache=True) - model(x)[:, -1:]).abs().max().item()
+            times = _time_cases(cases, repeats=cfg.repeats, warmup=cfg.warmup, device=cfg.device)
+        model.reset_cache()
+        cached, recompute = _summary(times["cached step"]), _summary(times["recompute"])
+        rows.append(
+            {
+                "seq_len": seq_len,
+                "cached step": cached,
+                "recompute": recompute,
+                "speedup": recompute["median_s"] / cached["median_s"],
+                "max_abs_diff": step_diff,
+            }
+        )
+    return rows
+
+
+def _kv_cache_rows() -> list[dict[str, Any]]:
+    """Part 3: KV-cache bytes per shape and variant (batch 1, 16-bit floats)."""
+    rows = []
+    for shape_name, shape in KV_CACHE_SHAPES.items():
+        sizes = compare_kv_cache_bytes(**shape, batch_size=1, bytes_per_element=2)
+        for variant, size in sizes.items():
+            rows.append(
+                {
+                    "shape": shape_name,
+                    **shape,
+                    "variant": variant,
+                    "bytes": size,
+                    "fraction_of_mha": size / sizes["MultiHeadAttention"],
+                }
+            )
+    return rows
+
+
+def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
+    processor = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line]
+        processor = names[0] if names else processor
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": processor,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": cfg.device,
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if cfg.device.startswith("cuda"):
+        info["cuda_device"] = torch.cuda.get_device_name(torch.device(cfg.device))
+    return info
+
+
+def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
+    """Run all three parts and return every number, ready for ``json.dump``."""
+    return {
+        "machine": _machine_info(cfg),
+        "config": asdict(cfg),
+        "attention": _bench_attention(cfg),
+        "decode": _bench_decode(cfg),
+        "kv_cache": _kv_cache_rows(),
+    }
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f}" if seconds < 0.01 else f"{seconds * 1e3:.1f}"
+
+
+def _mib(size: int | None) -> str:
+    return "n/a" if size is None else f"{size / _MIB:.1f}"
+
+
+def to_markdown(results: dict[str, Any]) -> str:
+    """The three tables, with the settings and methods they were measured with."""
+    machine, cfg, attention = results["machine"], results["config"], results["attention"]
+    peaks = attention["memory"]["peak_bytes"]
+    lines = [
+        "# Attention benchmarks",
+        "",
+        f"{machine['processor'] or machine['machine']}, {machine['platform']}; "
+        f"torch {machine['torch']}, {machine['torch_threads']} threads, "
+        f"device `{machine['device']}`; {machine['date_utc']}.",
+        f"Median of {cfg['repeats']} runs after {cfg['warmup']} warm-up runs, "
+        "timed round-robin across variants.",
+        "",
+        "## 1. One attention layer",
+        "",
+        f"b={cfg['batch_size']}, num_tokens={cfg['num_tokens']}, d_in=d_out={cfg['d_model']}, "
+        f"num_heads={cfg['num_heads']}, dropout 0, float32. Forward: eval() under no_grad; "
+        "forward+backward: train(). Peak memory: extra bytes at the peak of one run "
+        f"({attention['memory']['method']}).",
+        "",
+        "| variant | forward ms | × fastest | fwd+bwd ms | × fastest "
+        "| forward peak MiB | fwd+bwd peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ATTENTION_VARIANTS:
+        fwd, both = attention["forward"][name], attention["forward_backward"][name]
+        peak = peaks[name] if peaks else {}
+        lines.append(
+            f"| {name} | {_ms(fwd['median_s'])} | {fwd['ratio_to_fastest']:.2f} "
+            f"| {_ms(both['median_s'])} | {both['ratio_to_fastest']:.2f} "
+            f"| {_mib(peak.get('forward'))} | {_mib(peak.get('forward_backward'))} |"
+        )
+    lines += [
+        "",
+        "## 2. One decoding step: KV cache against recomputing",
+        "",
+        "KVCacheMultiHeadAttention, same sizes; the cached step feeds token L after a cached "
+        "prompt of L - 1 tokens; recompute is a full forward pass over all L tokens.",
+        "",
+        "| L (tokens) | cached step ms | recompute ms | speed-up |",
+        "|---:|---:|---:|---:|",
+    ]
+    for row in results["decode"]:
+        lines.append(
+            f"| {row['seq_len']} | {_ms(row['cached step']['median_s'])} "
+            f"| {_ms(row['recompute']['median_s'])} | {row['speedup']:.1f}× |"
+        )
+    lines += [
+        "",
+        "## 3. KV-cache memory (batch 1, 16-bit floats, kv_cache_bytes)",
+        "",
+        "| shape | variant | MiB | × MHA |",
+        "|---|---|---:|---:|",
+    ]
+    for row in results["kv_cache"]:
+        lines.append(
+            f"| {row['shape']} | {row['variant']} | {_mib(row['bytes'])} "
+            f"| {row['fraction_of_mha']:.3g} |"
+        )
+    lines += ["", "Shapes:", ""]
+    for name, shape in KV_CACHE_SHAPES.items():
+        lines.append(f"- {name}: " + ", ".join(f"{k}={v}" for k, v in shape.items()))
+    return "\n".join(lines) + "\n"
+
+
+def _bar_panel(
+    y: float, title: str, bars: Sequence[tuple[str, float, str]], color: str
+) -> tuple[list[str], float]:
+    """SVG elements of one horizontal bar chart starting at ``y``, and the next free ``y``."""
+    label_width, bar_width, row_height = 250, 380, 22
+    elements = [f'<text x="10" y="{y + 16}" class="title">{escape(title)}</text>']
+    y += 28
+    largest = max((value for _, value, _ in bars), default=1.0) or 1.0
+    for label, value, text in bars:
+        width = max(bar_width * value / largest, 1.0)
+        elements += [
+            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>',
+            f'<rect x="{label_width}" y="{y + 3}" width="{width:.1f}" height="{row_height - 6}" '
+            f'fill="{color}"/>',
+            f'<text x="{label_width + width + 6:.1f}" y="{y + 15}">{escape(text)}</text>',
+        ]
+        y += row_height
+    return elements, y + 14
+
+
+def to_svg(results: dict[str, Any]) -> str:
+    """Bar charts of parts 1 to 3 as a standalone SVG document."""
+    attention = results["attention"]
+    panels: list[tuple[str, list[tuple[str, float, str]], str]] = []
+    for mode, title, color in (
+        ("forward", "1. Forward, median ms (shorter is faster)", "#4c72b0"),
+        ("forward_backward", "1. Forward + backward, median ms", "#55a868"),
+    ):
+        rows = attention[mode]
+        bars = [
+            (name, rows[name]["median_s"] * 1e3, f"{_ms(rows[name]['median_s'])} ms")
+            for name in ATTENTION_VARIANTS
+        ]
+        panels.append((title, bars, color))
+    peaks = attention["memory"]["peak_bytes"]
+    if peaks:
+        memory_bars = [
+            (name, peaks[name]["forward"] / _MIB, f"{_mib(peaks[name]['forward'])} MiB")
+            for name in ATTENTION_VARIANTS
+        ]
+        panels.append(("1. Forward, peak extra memory", memory_bars, "#dd8452"))
+    decode_bars = [
+        (f"L = {row['seq_len']}", row["speedup"], f"{row['speedup']:.1f}×")
+        for row in results["decode"]
+    ]
+    panels.append(("2. KV cache: speed-up of one decoding step", decode_bars, "#c44e52"))
+    for shape in KV_CACHE_SHAPES:
+        kv_bars = [
+            (row["variant"], row["bytes"] / _MIB, f"{_mib(row['bytes'])} MiB")
+            for row in results["kv_cache"]
+            if row["shape"] == shape
+        ]
+        panels.append((f"3. KV-cache memory, {shape}", kv_bars, "#8172b2"))
+
+    elements: list[str] = []
+    y = 10.0
+    for title, bars, color in panels:
+        panel, y = _bar_panel(y, title, bars, color)
+        elements += panel
+    machine = results["machine"]
+    footer = (
+        f"{machine['processor'] or machine['machine']}, torch {machine['torch']}, "
+        f"{machine['torch_threads']} threads, {machine['device']}"
+    )
+    elements.append(f'<text x="10" y="{y + 4}" class="note">{escape(footer)}</text>')
+    width, height = 760, int(y + 16)
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+            "<title>Attention benchmarks</title>",
+            "<style>.title { font-weight: bold; font-size: 13px } .note { fill: #555 }</style>",
+            f'<rect width="{width}" height="{height}" fill="white"/>',
+            *elements,
+            "</svg>",
+            "",
+        ]
+    )
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m llm_attention.benchmarks",
+        description=(
+            "Time the chapter's multi-head attention against SDPA, torch.nn.MultiheadAttention "
+            "and a KV cache, and tabulate KV-cache memory. Prints markdown tables."
+        ),
+    )
+    default = BenchmarkConfig()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes on one thread, done in seconds (a smoke test, not a measurement)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, help=f"timed runs per case (default {default.repeats})"
+    )
+    parser.add_argument("--warmup", type=int, help=f"untimed runs first (default {default.warmup})")
+    parser.add_argument(
+        "--out", type=Path, help="write benchmarks.md, benchmarks.json and benchmarks.svg here"
+    )
+    parser.add_argument("--batch-size", type=int, help=f"b (default {default.batch_size})")
+    parser.add_argument("--num-tokens", type=int, help=f"part 1 (default {default.num_tokens})")
+    parser.add_argument("--d-model", type=int, help=f"d_in = d_out (default {default.d_model})")
+    parser.add_argument("--num-heads", type=int, help=f"(default {default.num_heads})")
+    parser.add_argument(
+        "--seq-lens",
+        type=int,
+        nargs="+",
+        help=f"part 2 sequence lengths (default {' '.join(map(str, default.seq_lens))})",
+    )
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--device", help="cpu or cuda (default cpu)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory column")
+    parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> BenchmarkConfig:
+    base = QUICK_CONFIG if args.quick else BenchmarkConfig()
+    values: dict[str, Any] = asdict(base)
+    for key in ("repeats", "warmup", "batch_size", "num_tokens", "d_model", "num_heads", "device"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if args.seq_lens is not None:
+        values["seq_lens"] = tuple(args.seq_lens)
+    values["memory"] = not args.no_memory
+    cfg = BenchmarkConfig(**values)
+    for key in ("repeats", "batch_size", "num_tokens", "d_model", "num_heads"):
+        if getattr(cfg, key) < 1:
+            parser.error(f"--{key.replace('_', '-')} must be >= 1")
+    if cfg.warmup < 0:
+        parser.error("--warmup must be >= 0")
+    if cfg.d_model % cfg.num_heads != 0:
+        parser.error(f"--d-model ({cfg.d_model}) must be divisible by --num-heads")
+    if min(cfg.seq_lens) < 2:
+        parser.error("--seq-lens must be >= 2 (a prompt of L - 1 tokens plus one new token)")
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda: CUDA is not available")
+    return cfg
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be >= 1")
+    # --quick: tiny operations gain nothing from threads, and on a busy machine
+    # each one would wait for a descheduled worker thread
+    threads = 1 if args.quick and args.threads is None else args.threads
+    if threads is not None:
+        torch.set_num_threads(threads)
+    cfg = _config(args, parser)
+    if args.memory_probe:
+        print(json.dumps(_probe_memory(cfg)))
+        return 0
+
+    results = run_benchmarks(cfg)
+    results["command"] = " ".join(["python -m llm_attention.benchmarks", *(argv or sys.argv[1:])])
+    markdown = to_markdown(results)
+    print(markdown)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "benchmarks.md").write_text(markdown, encoding="utf-8")
+        with open(args.out / "benchmarks.json", "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+        (args.out / "benchmarks.svg").write_text(to_svg(results), encoding="utf-8")
+        _log(f"wrote benchmarks.md, benchmarks.json and benchmarks.svg to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

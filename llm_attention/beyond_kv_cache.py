@@ -1,0 +1,206 @@
+"""Beyond the chapter: a key-value cache for generating text (builds on 3.6.2).
+
+A GPT model generates one token at a time. Without a cache, every new token
+means running attention over the whole sequence again, although the keys and
+values of the earlier tokens have not changed: causal masking means token ``i``
+never sees later tokens, so its key and value are final once computed. A
+key-value (KV) cache keeps them, and each step projects only the new token and
+attends from it to everything cached so far. The cost of one step becomes
+linear in the sequence length instead of quadratic.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import torch
+
+from llm_attention._validation import check_bool, check_input
+from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
+
+__all__ = ["KVCacheMultiHeadAttention"]
+
+
+class KVCacheMultiHeadAttention(MultiHeadAttention):
+    """:class:`~llm_attention.MultiHeadAttention` that can cache keys and values between calls.
+
+    It adds what text generation needs on top of the chapter's class: with
+    ``use_cache=True`` the keys and values of the new tokens are appended to a
+    cache, and the queries of the new tokens attend to every cached key. A new
+    token at absolute position ``p`` (counting the tokens already cached) sees
+    positions ``0..p``, so feeding a prompt and then one token at a time gives
+    the same outputs as one forward pass over the whole sequence. For each head
+    ``h``, with ``K_h`` and ``V_h`` the cached plus new keys and values:
+
+    ``head_h = dropout(softmax(mask(Q_h K_h^T) / sqrt(head_dim))) V_h``
+
+    where ``mask`` hides key position ``j`` from the query at position ``p``
+    when ``j > p``: the rows ``start..end`` of the chapter's causal mask.
+
+    With ``use_cache=False`` (the default) ``forward`` *is*
+    :meth:`MultiHeadAttention.forward` and the cache is left untouched. The
+    constructor, parameters and ``mask`` buffer are inherited, so
+    ``load_state_dict(mha.state_dict())`` works.
+
+    The cache is preallocated: the first cached call allocates ``cache_k`` and
+    ``cache_v`` of shape ``(b, num_heads, context_length, head_dim)`` and later
+    calls write into them in place, so a decoding step copies only the new
+    token's keys and values instead of the whole cache (as ``torch.cat`` would).
+    Both are non-persistent buffers: ``.to(device)`` and ``.to(dtype)`` move
+    them, and ``state_dict`` leaves them out. ``num_cached_tokens`` counts the
+    filled positions; :meth:`reset_cache` empties the cache for a new sequence.
+    Because the cache is written in place, cached calls are for inference: run
+    them under ``torch.no_grad()`` or ``torch.inference_mode()``.
+
+    Args:
+        d_in: size of each input embedding.
+        d_out: total output size, split evenly across the heads.
+        context_length: the longest sequence the module accepts, cached tokens included.
+        dropout: dropout probability on the attention weights, in ``[0, 1)``.
+        num_heads: number of heads; must divide ``d_out``.
+        qkv_bias: add a bias to the query, key and value projections.
+
+    Shape:
+        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
+          (cached as a batch of one); with ``use_cache=True``,
+          ``num_cached_tokens + num_tokens <= context_length``
+        - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
+        - attention weights (``return_attn_weights=True``):
+          ``(b, num_heads, num_tokens, num_cached_tokens + num_tokens)`` with the
+          cache (``(b, num_heads, num_tokens, num_tokens)`` without), or
+          ``(num_heads, ...)`` unbatched
+        - ``cache_k``, ``cache_v``: ``(b, num_heads, context_length, head_dim)``,
+          or ``None`` before the first cached call
+    """
+
+    cache_k: torch.Tensor | None
+    cache_v: torch.Tensor | None
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        dropout: float,
+        num_heads: int,
+        qkv_bias: bool = False,
+    ) -> None:
+        super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
+        self.register_buffer("cache_k", None, persistent=False)
+        self.register_buffer("cache_v", None, persistent=False)
+        self.num_cached_tokens = 0
+
+    def reset_cache(self) -> None:
+        """Empty the cache (and free its memory) before starting a new sequence."""
+        self.cache_k = None
+        self.cache_v = None
+        self.num_cached_tokens = 0
+
+    @overload
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[False] = ...,
+    ) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[True],
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = False,
+        *,
+        return_attn_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Return the context vectors of ``x``'s tokens, attending to the cache if asked."""
+        check_bool("use_cache", use_cache)
+        check_bool("return_attn_weights", return_attn_weights)
+        if not use_cache:
+            if return_attn_weights:
+                return super().forward(x, return_attn_weights=True)
+            return super().forward(x)
+        check_input(
+            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
+        )
+        if torch.is_grad_enabled() and (
+            x.requires_grad or any(p.requires_grad for p in self.parameters())
+        ):
+            raise RuntimeError(
+                "use_cache=True is for inference: the cache is written in place, which "
+                "autograd cannot differentiate through; call the module under "
+                "torch.no_grad() or torch.inference_mode()"
+            )
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+        b, num_tokens, _ = x.shape
+        # the new tokens take the absolute positions start..end-1
+        start = self.num_cached_tokens
+        end = start + num_tokens
+        if end > self.context_length:
+            raise ValueError(
+                f"the cache holds {start} tokens and x adds {num_tokens}: {end} is more than "
+                f"context_length ({self.context_length}); call reset_cache() to start a new "
+                "sequence"
+            )
+        if self.cache_k is not None and self.cache_k.shape[0] != b:
+            raise ValueError(
+                f"x has batch size {b} but the cache holds {self.cache_k.shape[0]} sequences; "
+                "call reset_cache() to start a new batch"
+            )
+
+        # 1) project only the new tokens: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
+        keys: torch.Tensor = self.W_key(x)
+        queries: torch.Tensor = self.W_query(x)
+        values: torch.Tensor = self.W_value(x)
+
+        # 2) split into heads:
+        # (b, num_tokens, d_out) -> (b, num_tokens, num_heads, head_dim)
+        #                        -> (b, num_heads, num_tokens, head_dim)
+        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        values = values.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+
+        # 2b) append to the cache, then read back everything cached so far:
+        # (b, num_heads, num_tokens, head_dim) -> cache (b, num_heads, context_length, head_dim)
+        # -> (b, num_heads, end, head_dim)
+        if self.cache_k is None or self.cache_v is None:
+            cache_shape = (b, self.num_heads, self.context_length, self.head_dim)
+            # a normal tensor even under inference_mode, so that later steps may run
+            # under no_grad (an inference tensor cannot be updated outside inference_mode)
+            with torch.inference_mode(False):
+                self.cache_k = keys.new_empty(cache_shape)
+                self.cache_v = values.new_empty(cache_shape)
+        self.cache_k[:, :, start:end] = keys
+        self.cache_v[:, :, start:end] = values
+        self.num_cached_tokens = end
+        keys = self.cache_k[:, :, :end]
+        values = self.cache_v[:, :, :end]
+
+        # 3) attend from the new tokens to all cached ones: (b, num_heads, num_tokens, end);
+        # rows start..end-1 of the causal mask hide each new token's future
+        attn_scores = queries @ keys.transpose(2, 3)
+        attn_scores.masked_fill_(self.mask[start:end, :end], -torch.inf)  # in place, as in 3.6.2
+        attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
+        attn_weights = self.dropout(attn_weights)
+
+        # 4) weight the values and merge the heads:
+        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
+        #                                     -> (b, num_tokens, d_out)
+        context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
+        context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
+        # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
+        context_vec = self.out_proj(context_vec)
+
+        if unbatched:
+            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
+        if return_attn_weights:
+            return context_vec, attn_weights
+        return context_vec

@@ -1,0 +1,105 @@
+"""Beyond the chapter: sliding-window attention (builds on 3.5.1 and 3.6.2).
+
+The chapter's causal mask lets token ``i`` attend to all tokens ``0..i``, so the
+work per token and the key-value cache grow with the whole sequence.
+Sliding-window (local) attention, used by Longformer, Mistral 7B and Gemma 2,
+also hides tokens that lie too far back: token ``i`` attends only to the
+``window_size`` tokens ``i - window_size + 1 .. i``. Information from further
+back still reaches it through stacked layers, each extending the reach by
+another window. Only the mask changes, so the module is
+:class:`~llm_attention.MultiHeadAttention` with a band-shaped mask.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from llm_attention._validation import check_positive_int
+from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
+
+__all__ = ["SlidingWindowAttention", "sliding_window_mask"]
+
+
+def sliding_window_mask(
+    num_tokens: int, window_size: int, *, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Boolean mask that is ``True`` where query ``i`` may not attend to key ``j``.
+
+    Blocked are the future, ``j > i`` (the chapter's
+    :func:`~llm_attention.causal_mask`, strictly above the diagonal), and the
+    distant past, ``j <= i - window_size`` (on or below the ``window_size``-th
+    diagonal under the main one). What remains is a band of ``window_size``
+    diagonals; ``True`` means *blocked*, as in :func:`~llm_attention.causal_mask`.
+
+    Args:
+        num_tokens: number of queries and keys.
+        window_size: how many tokens each query sees, itself included; ``>= 1``.
+        device: where to create the mask.
+
+    Shape:
+        ``(num_tokens, num_tokens)``, dtype ``torch.bool``.
+    """
+    num_tokens = check_positive_int("num_tokens", num_tokens)
+    window_size = check_positive_int("window_size", window_size)
+    ones = torch.ones(num_tokens, num_tokens, dtype=torch.bool, device=device)
+    future = torch.triu(ones, diagonal=1)  # j > i
+    distant_past = torch.tril(ones, diagonal=-window_size)  # j <= i - window_size
+    return future | distant_past
+
+
+class SlidingWindowAttention(MultiHeadAttention):
+    """Causal multi-head attention in which each token sees at most ``window_size`` tokens.
+
+    It adds locality to :class:`~llm_attention.MultiHeadAttention`: the cost of
+    attention and the key-value cache stop growing once the sequence is longer
+    than the window. Everything but the mask is inherited, including
+    ``forward`` and ``return_attn_weights``. For each head ``h``:
+
+    ``head_h = dropout(softmax(mask_w(Q_h K_h^T) / sqrt(head_dim))) V_h``
+
+    where ``mask_w`` sets score ``(i, j)`` to ``-inf`` when ``j > i`` or
+    ``j <= i - window_size`` (:func:`sliding_window_mask`). With
+    ``window_size >= num_tokens`` nothing extra is hidden and the output equals
+    :class:`~llm_attention.MultiHeadAttention`'s.
+
+    The ``mask`` buffer is non-persistent here: it follows from ``window_size``,
+    so it is rebuilt by the constructor rather than saved. Loading a
+    :class:`~llm_attention.MultiHeadAttention` checkpoint therefore needs
+    ``strict=False`` (its causal ``mask`` is then reported as unexpected and
+    ignored, instead of silently replacing the band).
+
+    Args:
+        d_in: size of each input embedding.
+        d_out: total output size, split evenly across the heads.
+        context_length: the longest sequence the module accepts.
+        dropout: dropout probability on the attention weights, in ``[0, 1)``.
+        num_heads: number of heads; must divide ``d_out``.
+        window_size: how many tokens each token attends to, itself included; ``>= 1``.
+        qkv_bias: add a bias to the query, key and value projections.
+
+    Shape:
+        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
+        - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
+        - attention weights (``return_attn_weights=True``):
+          ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``),
+          zero outside the band
+    """
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        context_length: int,
+        dropout: float,
+        num_heads: int,
+        window_size: int,
+        qkv_bias: bool = False,
+    ) -> None:
+        window_size = check_positive_int("window_size", window_size)
+        super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
+        self.window_size = window_size
+        # the band is Toeplitz, so forward's mask[:num_tokens, :num_tokens] is the
+        # band for num_tokens tokens, as for the causal mask
+        self.register_buffer(
+            "mask", sliding_window_mask(self.context_length, window_size), persistent=False
+        )

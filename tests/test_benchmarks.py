@@ -1,0 +1,145 @@
+"""Smoke test of ``python -m llm_attention.benchmarks``: it runs and writes every row.
+
+Timings are never asserted: they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from llm_attention.benchmarks import (
+    ATTENTION_VARIANTS,
+    DECODE_VARIANTS,
+    KV_CACHE_SHAPES,
+    QUICK_CONFIG,
+    main,
+)
+
+KV_VARIANTS = [
+    "MultiHeadAttention",
+    "GroupedQueryAttention",
+    "SlidingWindowAttention",
+    "GroupedQueryAttention + sliding window",
+]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("bench")
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "llm_attention.benchmarks", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
+
+
+def test_writes_the_three_files(quick_run: tuple[Path, str]) -> None:
+    out, _ = quick_run
+    for name in ("benchmarks.md", "benchmarks.json", "benchmarks.svg"):
+        assert (out / name).is_file(), name
+        assert (out / name).stat().st_size > 0, name
+
+
+def test_json_has_every_row_and_the_machine(quick_run: tuple[Path, str]) -> None:
+    out, _ = quick_run
+    results = json.loads((out / "benchmarks.json").read_text(encoding="utf-8"))
+    for key in ("platform", "processor", "torch", "torch_threads", "device"):
+        assert key in results["machine"], key
+    assert results["config"]["repeats"] == QUICK_CONFIG.repeats
+
+    attention = results["attention"]
+    for mode in ("forward", "forward_backward"):
+        assert list(attention[mode]) == list(ATTENTION_VARIANTS)
+        for name, row in attention[mode].items():
+            assert len(row["times_s"]) == QUICK_CONFIG.repeats, name
+            assert row["min_s"] <= row["median_s"] <= row["max_s"], name
+            assert row["ratio_to_fastest"] >= 1.0, name
+        assert min(row["ratio_to_fastest"] for row in attention[mode].values()) == 1.0
+    # every variant but the wrapper computes the chapter's function with its weights
+    diffs = attention["max_abs_diff_vs_MultiHeadAttention"]
+    assert set(diffs) == set(ATTENTION_VARIANTS) - {"MultiHeadAttentionWrapper"}
+    assert max(diffs.values()) < 1e-4
+    memory = attention["memory"]
+    assert memory["method"]
+    if memory["peak_bytes"] is not None:  # None where /proc/self/clear_refs is missing
+        assert list(memory["peak_bytes"]) == list(ATTENTION_VARIANTS)
+        for peaks in memory["peak_bytes"].values():
+            assert set(peaks) == {"forward", "forward_backward"}
+            assert all(isinstance(v, int) and v >= 0 for v in peaks.values())
+
+    assert [row["seq_len"] for row in results["decode"]] == list(QUICK_CONFIG.seq_lens)
+    for row in results["decode"]:
+        for variant in DECODE_VARIANTS:
+            assert len(row[variant]["times_s"]) == QUICK_CONFIG.repeats
+        assert row["speedup"] > 0
+        assert row["max_abs_diff"] < 1e-4  # the cached step is the recomputed last row
+
+    pairs = [(row["shape"], row["variant"]) for row in results["kv_cache"]]
+    assert pairs == [(shape, variant) for shape in KV_CACHE_SHAPES for variant in KV_VARIANTS]
+    gpt2_mha = results["kv_cache"][0]
+    assert gpt2_mha["bytes"] == 37_748_736  # 2 * 12 * 1024 * 12 * 64 * 2
+
+
+def test_markdown_table_lists_every_row_and_is_printed(quick_run: tuple[Path, str]) -> None:
+    out, stdout = quick_run
+    markdown = (out / "benchmarks.md").read_text(encoding="utf-8")
+    assert stdout.strip() == markdown.strip()
+    for name in ATTENTION_VARIANTS:
+        assert f"| {name} |" in markdown, name
+    for seq_len in QUICK_CONFIG.seq_lens:
+        assert f"| {seq_len} |" in markdown
+    for shape in KV_CACHE_SHAPES:
+        for variant in KV_VARIANTS:
+            assert f"| {shape} | {variant} |" in markdown
+
+
+def test_svg_is_well_formed_and_labelled(quick_run: tuple[Path, str]) -> None:
+    out, _ = quick_run
+    root = ET.parse(out / "benchmarks.svg").getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = {"".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    for name in ATTENTION_VARIANTS:
+        assert name in texts, name
+    assert len(list(root.iter("{http://www.w3.org/2000/svg}rect"))) > len(ATTENTION_VARIANTS)
+
+
+def test_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    for flag in ("--quick", "--repeats", "--out", "--threads", "--seq-lens"):
+        assert flag in help_text
+    assert "--memory-probe" not in help_text  # internal
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--d-model", "10", "--num-heads", "3"], "must be divisible by --num-heads"),
+        (["--repeats", "0"], "--repeats must be >= 1"),
+        (["--seq-lens", "1", "8"], "--seq-lens must be >= 2"),
+    ],
+)
+def test_bad_flags_are_reported(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
