@@ -24,6 +24,11 @@ OTHER_PAGES = [
     "reader-questions/index.html",
     "glossary/index.html",
     "api/index.html",
+    "beyond/efficient-attention/index.html",
+    "beyond/kv-cache/index.html",
+    "beyond/gqa/index.html",
+    "beyond/sliding-window/index.html",
+    "beyond/benchmarks/index.html",
 ]
 
 
