@@ -12,8 +12,12 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q --upgrade pip
 "$work/venv/bin/python" -m pip install -q "torch==2.13.0"   # the CPU build, as readers would pick theirs
 "$work/venv/bin/python" -m pip install -q dist/*.whl
-unzip -l dist/*.whl | grep -q "llm_attention/py.typed" || { echo "py.typed missing from the wheel" >&2; exit 1; }
-tar -tzf dist/*.tar.gz | grep -q "pyproject.toml" || { echo "sdist is incomplete" >&2; exit 1; }
+# (listings go to variables first: grep -q closing a pipe early would fail the pipeline)
+wheel_files=$(unzip -l dist/*.whl)
+sdist_files=$(tar -tzf dist/*.tar.gz)
+grep -q "llm_attention/py.typed" <<<"$wheel_files" || { echo "py.typed missing from the wheel" >&2; exit 1; }
+grep -q "/pyproject.toml$" <<<"$sdist_files" || { echo "pyproject.toml missing from the sdist" >&2; exit 1; }
+grep -q "/LICENSE$" <<<"$sdist_files" || { echo "LICENSE missing from the sdist" >&2; exit 1; }
 cd "$work"
 "$work/venv/bin/python" - <<'PY'
 import pathlib
