@@ -80,6 +80,11 @@ future_weights = torch.softmax(future_scores / d_k**0.5, dim=-1)
 print(future_weights[0])  # "Your" attends only to the five later tokens
 same = torch.allclose(wrong[0], future_weights[0] @ values)
 print("wrong[0] uses only later tokens:", same)
+
+# The last token has no later token: its row of the wrong mask allows nothing.
+# A plain softmax over a row of -inf is 0/0, NaN; sdpa returns zeros for that row.
+print(future_weights[-1])
+print(f"wrong[-1] with torch {torch.__version__}:", wrong[-1])
 # --8<-- [end:conventions]
 
 # --8<-- [start:dropout-ones]
