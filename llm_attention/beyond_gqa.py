@@ -18,7 +18,8 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from llm_attention._validation import (
+from llm_attention.ch3_5_causal_attention import causal_mask
+from llm_attention.checks import (
     check_bool,
     check_dropout,
     check_heads,
@@ -26,7 +27,6 @@ from llm_attention._validation import (
     check_kv_groups,
     check_positive_int,
 )
-from llm_attention.ch3_5_causal_attention import causal_mask
 
 __all__ = ["GroupedQueryAttention", "compare_kv_cache_bytes", "kv_cache_bytes"]
 

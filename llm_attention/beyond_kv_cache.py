@@ -15,8 +15,8 @@ from typing import Literal, overload
 
 import torch
 
-from llm_attention._validation import check_bool, check_input
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
+from llm_attention.checks import check_bool, check_input
 
 __all__ = ["KVCacheMultiHeadAttention"]
 

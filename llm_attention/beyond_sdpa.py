@@ -17,8 +17,8 @@ from typing import Literal, NoReturn, overload
 import torch
 from torch.nn.functional import scaled_dot_product_attention
 
-from llm_attention._validation import check_bool, check_input
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
+from llm_attention.checks import check_bool, check_input
 
 __all__ = ["SDPAMultiHeadAttention"]
 

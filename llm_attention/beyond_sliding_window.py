@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import torch
 
-from llm_attention._validation import check_positive_int
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
+from llm_attention.checks import check_positive_int
 
 __all__ = ["SlidingWindowAttention", "sliding_window_mask"]
 

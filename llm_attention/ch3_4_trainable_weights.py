@@ -15,7 +15,7 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from llm_attention._validation import check_bool, check_input, check_positive_int
+from llm_attention.checks import check_bool, check_input, check_positive_int
 
 __all__ = [
     "SelfAttention_v1",
@@ -108,7 +108,9 @@ def context_vectors(attn_weights: torch.Tensor, values: torch.Tensor) -> torch.T
     return attn_weights @ values
 
 
+# --8<-- [start:v1-class]
 class SelfAttention_v1(nn.Module):
+    # --8<-- [end:v1-class]
     """Self-attention with three raw weight matrices (3.4.2, first version).
 
     The four steps of 3.4.1 in one module, with ``W_query``, ``W_key`` and
@@ -129,14 +131,17 @@ class SelfAttention_v1(nn.Module):
           ``(..., num_tokens, num_tokens)``
     """
 
+    # --8<-- [start:v1-init]
     def __init__(self, d_in: int, d_out: int) -> None:
         super().__init__()
         self.d_in = check_positive_int("d_in", d_in)
         self.d_out = check_positive_int("d_out", d_out)
+        # drawn in the order query, key, value: the book's seed gives the book's matrices
         self.W_query = nn.Parameter(torch.rand(d_in, d_out))
         self.W_key = nn.Parameter(torch.rand(d_in, d_out))
         self.W_value = nn.Parameter(torch.rand(d_in, d_out))
 
+    # --8<-- [end:v1-init]
     @overload
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
@@ -145,24 +150,34 @@ class SelfAttention_v1(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[True]
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    # --8<-- [start:v1-forward]
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the context vectors (and the attention weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
         check_input(x, d_in=self.d_in, dtype=self.W_query.dtype)
-        keys = x @ self.W_key  # (..., num_tokens, d_in) -> (..., num_tokens, d_out)
+        # 1) project: (..., num_tokens, d_in) -> (..., num_tokens, d_out)
         queries = x @ self.W_query
+        keys = x @ self.W_key
         values = x @ self.W_value
-        attn_scores = queries @ keys.transpose(-2, -1)  # (..., num_tokens, num_tokens)
-        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
-        context_vec = attn_weights @ values  # (..., num_tokens, d_out)
+        # 2) score every query against every key: (..., num_tokens, num_tokens)
+        attn_scores = queries @ keys.transpose(-2, -1)
+        # 3) scale by sqrt(d_k) and softmax each row
+        d_k = keys.shape[-1]
+        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
+        # 4) weight the values: (..., num_tokens, d_out)
+        context_vec = attn_weights @ values
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec
 
+    # --8<-- [end:v1-forward]
 
+
+# --8<-- [start:v2-class]
 class SelfAttention_v2(nn.Module):
+    # --8<-- [end:v2-class]
     """Self-attention with ``nn.Linear`` projections (3.4.2, second version).
 
     Computes the same ``softmax(Q K^T / sqrt(d_k)) V`` as
@@ -184,15 +199,18 @@ class SelfAttention_v2(nn.Module):
           ``(..., num_tokens, num_tokens)``
     """
 
+    # --8<-- [start:v2-init]
     def __init__(self, d_in: int, d_out: int, qkv_bias: bool = False) -> None:
         super().__init__()
         self.d_in = check_positive_int("d_in", d_in)
         self.d_out = check_positive_int("d_out", d_out)
         check_bool("qkv_bias", qkv_bias)
+        # nn.Linear(d_in, d_out) stores its weight as (d_out, d_in) and computes x @ weight.T
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
 
+    # --8<-- [end:v2-init]
     @overload
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
@@ -201,18 +219,26 @@ class SelfAttention_v2(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[True]
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    # --8<-- [start:v2-forward]
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the context vectors (and the attention weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
         check_input(x, d_in=self.d_in, dtype=self.W_query.weight.dtype)
-        keys: torch.Tensor = self.W_key(x)  # (..., num_tokens, d_in) -> (..., num_tokens, d_out)
+        # 1) project: (..., num_tokens, d_in) -> (..., num_tokens, d_out)
         queries: torch.Tensor = self.W_query(x)
+        keys: torch.Tensor = self.W_key(x)
         values: torch.Tensor = self.W_value(x)
-        attn_scores = queries @ keys.transpose(-2, -1)  # (..., num_tokens, num_tokens)
-        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
-        context_vec = attn_weights @ values  # (..., num_tokens, d_out)
+        # 2) score every query against every key: (..., num_tokens, num_tokens)
+        attn_scores = queries @ keys.transpose(-2, -1)
+        # 3) scale by sqrt(d_k) and softmax each row
+        d_k = keys.shape[-1]
+        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
+        # 4) weight the values: (..., num_tokens, d_out)
+        context_vec = attn_weights @ values
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec
+
+    # --8<-- [end:v2-forward]

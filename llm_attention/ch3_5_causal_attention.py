@@ -15,12 +15,7 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from llm_attention._validation import (
-    check_bool,
-    check_dropout,
-    check_input,
-    check_positive_int,
-)
+from llm_attention.checks import check_bool, check_dropout, check_input, check_positive_int
 
 __all__ = [
     "CausalAttention",
@@ -76,7 +71,9 @@ def mask_before_softmax(attn_scores: torch.Tensor) -> torch.Tensor:
     return attn_scores.masked_fill(mask, -torch.inf)
 
 
+# --8<-- [start:causal-attention-class]
 class CausalAttention(nn.Module):
+    # --8<-- [end:causal-attention-class]
     """Single-head causal self-attention with dropout (3.5.3).
 
     [`SelfAttention_v2`][llm_attention.SelfAttention_v2] plus two things a language model
@@ -105,7 +102,8 @@ class CausalAttention(nn.Module):
           after dropout, so in ``eval()`` mode each row sums to 1.
     """
 
-    mask: torch.Tensor
+    # --8<-- [start:causal-attention-init]
+    mask: torch.Tensor  # a buffer: (context_length, context_length), True above the diagonal
 
     def __init__(
         self,
@@ -125,8 +123,10 @@ class CausalAttention(nn.Module):
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.dropout = nn.Dropout(dropout)
+        # a buffer, not a parameter: saved in the state_dict and moved by .to(), never trained
         self.register_buffer("mask", causal_mask(context_length))
 
+    # --8<-- [end:causal-attention-init]
     @overload
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
@@ -135,6 +135,7 @@ class CausalAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[True]
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    # --8<-- [start:causal-attention-forward]
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -143,29 +144,24 @@ class CausalAttention(nn.Module):
         check_input(
             x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
         )
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
-        num_tokens = x.shape[1]
-
+        num_tokens = x.shape[-2]
         # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
-        keys: torch.Tensor = self.W_key(x)
         queries: torch.Tensor = self.W_query(x)
+        keys: torch.Tensor = self.W_key(x)
         values: torch.Tensor = self.W_value(x)
-        # 2) score and mask the future: (b, num_tokens, num_tokens)
-        attn_scores = queries @ keys.transpose(1, 2)
-        # in place, as in the book: attn_scores is a fresh tensor, and a copy of a
-        # (b, num_tokens, num_tokens) matrix costs real time at 1,024 tokens
+        # 2) score every query against every key: (b, num_tokens, num_tokens)
+        attn_scores = queries @ keys.transpose(-2, -1)
+        # 3) hide the future: -inf above the diagonal, so softmax gives those entries 0.
+        # In place, as in the book: attn_scores is a fresh tensor nobody else holds.
         attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
-        # 3) scale, softmax, dropout
-        attn_weights: torch.Tensor = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
-        # dropout acts on the weights, after softmax, never on the raw scores
+        # 4) scale, softmax each row, then drop some weights (training only)
+        d_k = keys.shape[-1]
+        attn_weights: torch.Tensor = torch.softmax(attn_scores / d_k**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
-        # 4) weight the values: (b, num_tokens, d_out)
+        # 5) weight the values: (b, num_tokens, d_out)
         context_vec = attn_weights @ values
-
-        if unbatched:
-            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec
+
+    # --8<-- [end:causal-attention-forward]

@@ -13,19 +13,21 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from llm_attention._validation import (
+from llm_attention.ch3_5_causal_attention import CausalAttention, causal_mask
+from llm_attention.checks import (
     check_bool,
     check_dropout,
     check_heads,
     check_input,
     check_positive_int,
 )
-from llm_attention.ch3_5_causal_attention import CausalAttention, causal_mask
 
 __all__ = ["MultiHeadAttention", "MultiHeadAttentionWrapper"]
 
 
+# --8<-- [start:wrapper-class]
 class MultiHeadAttentionWrapper(nn.Module):
+    # --8<-- [end:wrapper-class]
     """``num_heads`` independent causal attention heads, concatenated (3.6.1).
 
     The most direct form of multi-head attention: a list of
@@ -53,6 +55,7 @@ class MultiHeadAttentionWrapper(nn.Module):
           ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
     """
 
+    # --8<-- [start:wrapper-init]
     def __init__(
         self,
         d_in: int,
@@ -64,6 +67,7 @@ class MultiHeadAttentionWrapper(nn.Module):
     ) -> None:
         super().__init__()
         self.num_heads = check_positive_int("num_heads", num_heads)
+        # num_heads independent heads, each with its own W_query, W_key and W_value
         self.heads = nn.ModuleList(
             [
                 CausalAttention(d_in, d_out, context_length, dropout, qkv_bias)
@@ -71,6 +75,7 @@ class MultiHeadAttentionWrapper(nn.Module):
             ]
         )
 
+    # --8<-- [end:wrapper-init]
     @overload
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
@@ -79,20 +84,28 @@ class MultiHeadAttentionWrapper(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[True]
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    # --8<-- [start:wrapper-forward]
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the concatenated context vectors (and each head's weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
-        outputs = [head(x, return_attn_weights=True) for head in self.heads]
-        context_vec = torch.cat([out for out, _ in outputs], dim=-1)
+        # 1) run every head on the same input: num_heads x (b, num_tokens, d_out)
+        results = [head(x, return_attn_weights=True) for head in self.heads]
+        # 2) concatenate along the features: (b, num_tokens, num_heads * d_out)
+        context_vec = torch.cat([context for context, _ in results], dim=-1)
         if return_attn_weights:
-            head_dim = 0 if x.dim() == 2 else 1
-            return context_vec, torch.stack([w for _, w in outputs], dim=head_dim)
+            # the heads' weights, stacked: (b, num_heads, num_tokens, num_tokens)
+            attn_weights = torch.stack([weights for _, weights in results], dim=-3)
+            return context_vec, attn_weights
         return context_vec
 
+    # --8<-- [end:wrapper-forward]
 
+
+# --8<-- [start:mha-class]
 class MultiHeadAttention(nn.Module):
+    # --8<-- [end:mha-class]
     """Causal multi-head attention with weight splits (3.6.2).
 
     One query, one key and one value projection of width ``d_out``, each split
@@ -119,7 +132,8 @@ class MultiHeadAttention(nn.Module):
           ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
     """
 
-    mask: torch.Tensor
+    # --8<-- [start:mha-init]
+    mask: torch.Tensor  # a buffer: (context_length, context_length), True above the diagonal
 
     def __init__(
         self,
@@ -136,15 +150,17 @@ class MultiHeadAttention(nn.Module):
         self.context_length = check_positive_int("context_length", context_length)
         check_dropout(dropout)
         self.num_heads = check_positive_int("num_heads", num_heads)
-        self.head_dim = check_heads(d_out, num_heads)
+        self.head_dim = check_heads(d_out, num_heads)  # d_out // num_heads
         check_bool("qkv_bias", qkv_bias)
+        # one projection of width d_out each, split into heads in forward()
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.out_proj = nn.Linear(d_out, d_out)
+        self.out_proj = nn.Linear(d_out, d_out)  # mixes the heads' outputs
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", causal_mask(context_length))
 
+    # --8<-- [end:mha-init]
     @overload
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
@@ -153,6 +169,7 @@ class MultiHeadAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: Literal[True]
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    # --8<-- [start:mha-forward]
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -167,37 +184,37 @@ class MultiHeadAttention(nn.Module):
         b, num_tokens, _ = x.shape
 
         # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
-        keys: torch.Tensor = self.W_key(x)
         queries: torch.Tensor = self.W_query(x)
+        keys: torch.Tensor = self.W_key(x)
         values: torch.Tensor = self.W_value(x)
 
-        # 2) split into heads:
+        # 2) split the last dimension into heads:
         # (b, num_tokens, d_out) -> (b, num_tokens, num_heads, head_dim)
         #                        -> (b, num_heads, num_tokens, head_dim)
-        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
         queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
         values = values.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
 
-        # 3) attend in every head at once: (b, num_heads, num_tokens, num_tokens);
+        # 3) attend in every head at once: scores (b, num_heads, num_tokens, num_tokens);
         # the (num_tokens, num_tokens) mask broadcasts over b and num_heads
         attn_scores = queries @ keys.transpose(2, 3)
-        # in place, as in the book: attn_scores is a fresh tensor, and a copy of a
-        # (b, num_heads, num_tokens, num_tokens) matrix costs real time at 1,024 tokens
         attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
-        # dropout acts on the weights, after softmax, never on the raw scores
         attn_weights = self.dropout(attn_weights)
 
-        # 4) weight the values and merge the heads:
+        # 4) weight the values, then merge the heads back into one vector per token:
         # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
         #                                     -> (b, num_tokens, d_out)
         context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
         context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
+
         # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
         context_vec = self.out_proj(context_vec)
 
-        if unbatched:
+        if unbatched:  # back to (num_tokens, d_out) and (num_heads, num_tokens, num_tokens)
             context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec
+
+    # --8<-- [end:mha-forward]

@@ -17,7 +17,7 @@ import tiktoken
 import torch
 from torch import nn
 
-from llm_attention._validation import check_positive_int
+from llm_attention.checks import check_positive_int
 
 __all__ = [
     "GPT2_VOCAB_SIZE",

@@ -1,4 +1,4 @@
-"""Argument and input checks shared by every attention module.
+"""Argument and input checks shared by every attention module (one line per check in the classes).
 
 Each check raises ``ValueError`` or ``TypeError`` with a message that names the
 offending argument and states the rule, so that a mistake surfaces at the call
@@ -11,6 +11,15 @@ import math
 from numbers import Integral, Real
 
 import torch
+
+__all__ = [
+    "check_bool",
+    "check_dropout",
+    "check_heads",
+    "check_input",
+    "check_kv_groups",
+    "check_positive_int",
+]
 
 
 def check_positive_int(name: str, value: object) -> int:
@@ -62,7 +71,8 @@ def check_input(
         dtype: if given, the dtype of the module's parameters, which ``x`` must match.
 
     Returns:
-        ``x`` itself, so the check can be used inline.
+        ``x`` itself, so the check can be used inline; its shape is unchanged,
+        ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)``.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
