@@ -8,7 +8,7 @@ to bottom prints the same outputs.
 # --8<-- [start:setup]
 import torch
 
-from llm_attention import example_inputs, init_qkv_weights
+from llm_attention import example_inputs
 
 inputs = example_inputs()  # (6, 3), the six tokens of 3.3
 x_2 = inputs[1]  # the second token, "journey"
@@ -16,10 +16,21 @@ d_in = inputs.shape[1]  # 3: size of each input embedding
 d_out = 2  # size of each query, key and value
 
 torch.manual_seed(123)
-# three (d_in, d_out) matrices, each drawn with torch.rand
-W_query, W_key, W_value = init_qkv_weights(d_in, d_out)
+# three (d_in, d_out) matrices of uniform random numbers, drawn query first
+W_query = torch.nn.Parameter(torch.rand(d_in, d_out), requires_grad=False)
+W_key = torch.nn.Parameter(torch.rand(d_in, d_out), requires_grad=False)
+W_value = torch.nn.Parameter(torch.rand(d_in, d_out), requires_grad=False)
 print(W_query)
 # --8<-- [end:setup]
+
+# --8<-- [start:helper]
+from llm_attention import init_qkv_weights
+
+torch.manual_seed(123)
+drawn = init_qkv_weights(d_in, d_out)  # the package's helper for the three lines above
+same = [torch.equal(a, b) for a, b in zip(drawn, (W_query, W_key, W_value), strict=True)]
+print("Same matrices:", all(same))
+# --8<-- [end:helper]
 
 # --8<-- [start:query-2]
 query_2 = x_2 @ W_query  # step 1: q(2) = x(2) W_q, (3,) @ (3, 2) -> (2,)
@@ -84,28 +95,11 @@ context_vec_2 = attn_weights_2 @ values  # step 4: sum of alpha_2i v(i)
 print(context_vec_2)
 # --8<-- [end:context-2]
 
+# The pages show these two classes from the package's own source and run that code;
+# this file imports them, so it runs top to bottom on its own.
+from llm_attention import SelfAttention_v1, SelfAttention_v2
+
 # --8<-- [start:v1]
-import torch.nn as nn
-
-
-class SelfAttention_v1(nn.Module):
-    def __init__(self, d_in, d_out):
-        super().__init__()
-        self.W_query = nn.Parameter(torch.rand(d_in, d_out))
-        self.W_key = nn.Parameter(torch.rand(d_in, d_out))
-        self.W_value = nn.Parameter(torch.rand(d_in, d_out))
-
-    def forward(self, x):  # x: (num_tokens, d_in)
-        keys = x @ self.W_key  # step 1: (num_tokens, d_out)
-        queries = x @ self.W_query
-        values = x @ self.W_value
-        attn_scores = queries @ keys.T  # step 2: (num_tokens, num_tokens)
-        d_k = keys.shape[-1]
-        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)  # step 3
-        context_vec = attn_weights @ values  # step 4: (num_tokens, d_out)
-        return context_vec
-
-
 torch.manual_seed(123)
 sa_v1 = SelfAttention_v1(d_in, d_out)
 print(sa_v1(inputs))
@@ -113,41 +107,11 @@ row_2 = sa_v1(inputs)[1]
 print("Row 2 = context_vec_2:", torch.allclose(row_2, context_vec_2))
 # --8<-- [end:v1]
 
-
 # --8<-- [start:v2]
-class SelfAttention_v2(nn.Module):
-    def __init__(self, d_in, d_out, qkv_bias=False):
-        super().__init__()
-        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
-
-    def forward(self, x):  # x: (num_tokens, d_in)
-        keys = self.W_key(x)  # step 1: (num_tokens, d_out)
-        queries = self.W_query(x)
-        values = self.W_value(x)
-        attn_scores = queries @ keys.T  # step 2
-        d_k = keys.shape[-1]
-        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)  # step 3
-        context_vec = attn_weights @ values  # step 4
-        return context_vec
-
-
 torch.manual_seed(789)
 sa_v2 = SelfAttention_v2(d_in, d_out)
 print(sa_v2(inputs))
 # --8<-- [end:v2]
-
-# --8<-- [start:package]
-import llm_attention
-
-torch.manual_seed(123)
-package_v1 = llm_attention.SelfAttention_v1(d_in, d_out)
-torch.manual_seed(789)
-package_v2 = llm_attention.SelfAttention_v2(d_in, d_out)
-print("v1:", torch.allclose(package_v1(inputs), sa_v1(inputs)))
-print("v2:", torch.allclose(package_v2(inputs), sa_v2(inputs)))
-# --8<-- [end:package]
 
 # --8<-- [start:v1-vs-v2]
 print("v1: W_query, (d_in, d_out), from torch.rand")
@@ -155,10 +119,10 @@ print(sa_v1.W_query.data)
 print("v2: W_query.weight, (d_out, d_in), from nn.Linear")
 print(sa_v2.W_query.weight.data)
 
-with torch.no_grad():  # copy v2's weights into v1, transposed
-    sa_v1.W_query.copy_(sa_v2.W_query.weight.T)
-    sa_v1.W_key.copy_(sa_v2.W_key.weight.T)
-    sa_v1.W_value.copy_(sa_v2.W_value.weight.T)
+# give v1 the weights of v2: each v1 matrix is the transpose of a v2 weight
+with torch.no_grad():
+    for name in ("W_query", "W_key", "W_value"):
+        getattr(sa_v1, name).copy_(getattr(sa_v2, name).weight.T)
 
 print("Same outputs:", torch.allclose(sa_v1(inputs), sa_v2(inputs)))
 # --8<-- [end:v1-vs-v2]

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
+# --8<-- [start:imports]
 import torch
 from torch import nn
 
 from llm_attention.checks import check_bool, check_dropout, check_input, check_positive_int
+
+# --8<-- [end:imports]
 
 __all__ = [
     "CausalAttention",

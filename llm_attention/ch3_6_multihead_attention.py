@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
+# --8<-- [start:imports]
 import torch
 from torch import nn
 
@@ -21,6 +22,8 @@ from llm_attention.checks import (
     check_input,
     check_positive_int,
 )
+
+# --8<-- [end:imports]
 
 __all__ = ["MultiHeadAttention", "MultiHeadAttentionWrapper"]
 
