@@ -19,12 +19,17 @@ context_vec, attn_weights = sa_v2(inputs, return_attn_weights=True)
 print(attn_weights)  # every row spreads its weight over all six tokens
 # --8<-- [end:weights]
 
-# --8<-- [start:mask]
-from llm_attention import causal_mask, mask_after_softmax
+# The pages show causal_mask from the package's own source and run that code.
+from llm_attention import causal_mask
 
+# --8<-- [start:mask]
 context_length = attn_weights.shape[0]
-mask = causal_mask(context_length)  # True above the diagonal: the future
+ones = torch.ones(context_length, context_length)
+print(torch.tril(ones))  # 1 on and below the diagonal: what each query may see
+
+mask = causal_mask(context_length)  # the complement: True above the diagonal, the future
 print(mask)
+print("mask is tril == 0:", torch.equal(mask, torch.tril(ones) == 0))
 # --8<-- [end:mask]
 
 # --8<-- [start:method-1]
@@ -36,6 +41,8 @@ row_sums = masked_simple.sum(dim=-1, keepdim=True)  # (2) what is left
 print(row_sums.flatten())
 masked_simple_norm = masked_simple / row_sums  # (3) rows sum to 1 again
 print(masked_simple_norm)
+
+from llm_attention import mask_after_softmax
 
 same = torch.allclose(masked_simple_norm, mask_after_softmax(attn_weights))
 print("Same as mask_after_softmax:", same)
@@ -49,11 +56,12 @@ queries = sa_v2.W_query(inputs)
 keys = sa_v2.W_key(inputs)
 attn_scores = queries @ keys.T
 
-masked = mask_before_softmax(attn_scores)  # (1) -inf above the diagonal
+masked = attn_scores.masked_fill(mask, -torch.inf)  # (1) -inf above the diagonal
 print(masked)
 d_k = keys.shape[-1]
 attn_weights = torch.softmax(masked / d_k**0.5, dim=-1)  # (2) exp(-inf) = 0
 print(attn_weights)
+print("Same as mask_before_softmax:", torch.equal(masked, mask_before_softmax(attn_scores)))
 # --8<-- [end:method-2]
 
 # --8<-- [start:agree]
@@ -128,9 +136,11 @@ batch = torch.stack((inputs, inputs))  # two copies of the six tokens
 print(batch.shape)  # (b, num_tokens, d_in)
 # --8<-- [end:batch]
 
-# --8<-- [start:causal-class]
+# The pages show CausalAttention from the package's own source
+# and run that code; this file imports them, so it runs top to bottom on its own.
 from llm_attention import CausalAttention
 
+# --8<-- [start:causal-class]
 torch.manual_seed(123)
 context_length = batch.shape[1]
 ca = CausalAttention(d_in, d_out, context_length, 0.0)

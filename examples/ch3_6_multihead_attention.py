@@ -15,9 +15,11 @@ batch = torch.stack((inputs, inputs))  # two copies, as in 3.5.3
 print(batch.shape)  # (b, num_tokens, d_in)
 # --8<-- [end:batch]
 
-# --8<-- [start:wrapper]
-from llm_attention import MultiHeadAttentionWrapper
+# The pages show both classes from the package's own source and run that code;
+# this file imports them, so it runs top to bottom on its own.
+from llm_attention import MultiHeadAttention, MultiHeadAttentionWrapper
 
+# --8<-- [start:wrapper]
 torch.manual_seed(123)
 context_length = batch.shape[1]  # 6 tokens
 d_in, d_out = 3, 2
@@ -35,14 +37,32 @@ print("Concatenated heads:", torch.equal(concatenated, context_vecs))
 # --8<-- [end:wrapper-heads]
 
 # --8<-- [start:mha]
-from llm_attention import MultiHeadAttention
-
 torch.manual_seed(123)
 mha = MultiHeadAttention(d_in, d_out, context_length, 0.0, num_heads=2)
 context_vecs = mha(batch)
 print(context_vecs)
 print("context_vecs.shape:", context_vecs.shape)
 # --8<-- [end:mha]
+
+# --8<-- [start:wrapper-equals-mha]
+torch.manual_seed(123)
+wrapper = MultiHeadAttentionWrapper(d_in, 1, context_length, 0.0, num_heads=2)  # 2 heads of 1
+mha_2 = MultiHeadAttention(d_in, 2, context_length, 0.0, num_heads=2)  # 2 in all, head_dim 1
+
+with torch.no_grad():
+    hd = mha_2.head_dim
+    for h, head in enumerate(wrapper.heads):
+        rows = slice(h * hd, (h + 1) * hd)  # head h's block of W_query, W_key, W_value
+        mha_2.W_query.weight[rows] = head.W_query.weight
+        mha_2.W_key.weight[rows] = head.W_key.weight
+        mha_2.W_value.weight[rows] = head.W_value.weight
+    mha_2.out_proj.weight.copy_(torch.eye(mha_2.d_out))  # out_proj: the identity
+    mha_2.out_proj.bias.zero_()
+
+difference = (mha_2(batch) - wrapper(batch)).abs().max()
+print("Same function:", torch.allclose(mha_2(batch), wrapper(batch)))
+print(f"Largest difference: {difference:.1e}")
+# --8<-- [end:wrapper-equals-mha]
 
 # --8<-- [start:d-out-meaning]
 torch.manual_seed(123)

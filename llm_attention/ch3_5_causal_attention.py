@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 
+# --8<-- [start:causal-mask]
 def causal_mask(num_tokens: int, *, device: torch.device | str | None = None) -> torch.Tensor:
     """Boolean mask that is ``True`` strictly above the diagonal (the future).
 
@@ -41,7 +42,12 @@ def causal_mask(num_tokens: int, *, device: torch.device | str | None = None) ->
     """
     num_tokens = check_positive_int("num_tokens", num_tokens)
     ones = torch.ones(num_tokens, num_tokens, dtype=torch.bool, device=device)
+    # triu keeps the upper triangle; diagonal=1 starts one above the diagonal, so
+    # each token may still attend to itself
     return torch.triu(ones, diagonal=1)
+
+
+# --8<-- [end:causal-mask]
 
 
 def mask_after_softmax(attn_weights: torch.Tensor) -> torch.Tensor:

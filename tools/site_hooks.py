@@ -78,8 +78,9 @@ def read_snippet(path: str, section: str | None) -> list[str]:
             out.append(ln)
     if not inside:
         raise PluginError(f"snippet section {section!r} not found in {path}")
-    indent = min((len(ln) - len(ln.lstrip()) for ln in out if ln.strip()), default=0)
-    return [ln[indent:] for ln in out]
+    # Not dedented, like pymdownx.snippets with dedent_subsections: false: a page joins a
+    # class line and its indented methods from separate sections into one block.
+    return out
 
 
 def expand(lines: list[str]) -> list[str]:
