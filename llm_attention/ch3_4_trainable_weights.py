@@ -16,7 +16,12 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from llm_attention.checks import check_bool, check_input, check_positive_int
+from llm_attention.checks import (
+    check_bool,
+    check_dtype,
+    check_input,
+    check_positive_int,
+)
 
 # --8<-- [end:imports]
 
@@ -139,7 +144,7 @@ class SelfAttention_v1(nn.Module):
         super().__init__()
         self.d_in = check_positive_int("d_in", d_in)
         self.d_out = check_positive_int("d_out", d_out)
-        # drawn in the order query, key, value: the book's seed gives the book's matrices
+        # query first, then key and value: the book's seed gives the book's matrices
         self.W_query = nn.Parameter(torch.rand(d_in, d_out))
         self.W_key = nn.Parameter(torch.rand(d_in, d_out))
         self.W_value = nn.Parameter(torch.rand(d_in, d_out))
@@ -159,7 +164,8 @@ class SelfAttention_v1(nn.Module):
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the context vectors (and the attention weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
-        check_input(x, d_in=self.d_in, dtype=self.W_query.dtype)
+        check_input(x, d_in=self.d_in)
+        check_dtype(x, self.W_query)
         # 1) project: (..., num_tokens, d_in) -> (..., num_tokens, d_out)
         queries = x @ self.W_query
         keys = x @ self.W_key
@@ -208,7 +214,7 @@ class SelfAttention_v2(nn.Module):
         self.d_in = check_positive_int("d_in", d_in)
         self.d_out = check_positive_int("d_out", d_out)
         check_bool("qkv_bias", qkv_bias)
-        # nn.Linear(d_in, d_out) stores its weight as (d_out, d_in) and computes x @ weight.T
+        # nn.Linear keeps its weight as (d_out, d_in) and computes x @ weight.T
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
@@ -228,18 +234,19 @@ class SelfAttention_v2(nn.Module):
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the context vectors (and the attention weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
-        check_input(x, d_in=self.d_in, dtype=self.W_query.weight.dtype)
+        check_input(x, d_in=self.d_in)
+        check_dtype(x, self.W_query.weight)
         # 1) project: (..., num_tokens, d_in) -> (..., num_tokens, d_out)
-        queries: torch.Tensor = self.W_query(x)
-        keys: torch.Tensor = self.W_key(x)
-        values: torch.Tensor = self.W_value(x)
+        queries = self.W_query(x)
+        keys = self.W_key(x)
+        values = self.W_value(x)
         # 2) score every query against every key: (..., num_tokens, num_tokens)
         attn_scores = queries @ keys.transpose(-2, -1)
         # 3) scale by sqrt(d_k) and softmax each row
         d_k = keys.shape[-1]
         attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
         # 4) weight the values: (..., num_tokens, d_out)
-        context_vec = attn_weights @ values
+        context_vec: torch.Tensor = attn_weights @ values
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec

@@ -16,7 +16,13 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from llm_attention.checks import check_bool, check_dropout, check_input, check_positive_int
+from llm_attention.checks import (
+    check_bool,
+    check_dropout,
+    check_dtype,
+    check_input,
+    check_positive_int,
+)
 
 # --8<-- [end:imports]
 
@@ -29,7 +35,11 @@ __all__ = [
 
 
 # --8<-- [start:causal-mask]
-def causal_mask(num_tokens: int, *, device: torch.device | str | None = None) -> torch.Tensor:
+def causal_mask(
+    num_tokens: int,
+    *,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """Boolean mask that is ``True`` strictly above the diagonal (the future).
 
     ``True`` means *blocked*, the convention of ``Tensor.masked_fill`` and of
@@ -112,7 +122,7 @@ class CausalAttention(nn.Module):
     """
 
     # --8<-- [start:causal-attention-init]
-    mask: torch.Tensor  # a buffer: (context_length, context_length), True above the diagonal
+    mask: torch.Tensor  # a buffer, True above the diagonal
 
     def __init__(
         self,
@@ -132,7 +142,7 @@ class CausalAttention(nn.Module):
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.dropout = nn.Dropout(dropout)
-        # a buffer, not a parameter: saved in the state_dict and moved by .to(), never trained
+        # a buffer, not a parameter: in the state_dict, moved by .to(), not trained
         self.register_buffer("mask", causal_mask(context_length))
 
     # --8<-- [end:causal-attention-init]
@@ -150,25 +160,24 @@ class CausalAttention(nn.Module):
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the context vectors (and the attention weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
-        check_input(
-            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
-        )
+        check_input(x, d_in=self.d_in, context_length=self.context_length)
+        check_dtype(x, self.W_query.weight)
         num_tokens = x.shape[-2]
         # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
-        queries: torch.Tensor = self.W_query(x)
-        keys: torch.Tensor = self.W_key(x)
-        values: torch.Tensor = self.W_value(x)
+        queries = self.W_query(x)
+        keys = self.W_key(x)
+        values = self.W_value(x)
         # 2) score every query against every key: (b, num_tokens, num_tokens)
         attn_scores = queries @ keys.transpose(-2, -1)
-        # 3) hide the future: -inf above the diagonal, so softmax gives those entries 0.
+        # 3) hide the future: -inf above the diagonal, which softmax turns into 0.
         # In place, as in the book: attn_scores is a fresh tensor nobody else holds.
         attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         # 4) scale, softmax each row, then drop some weights (training only)
         d_k = keys.shape[-1]
-        attn_weights: torch.Tensor = torch.softmax(attn_scores / d_k**0.5, dim=-1)
+        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
         # 5) weight the values: (b, num_tokens, d_out)
-        context_vec = attn_weights @ values
+        context_vec: torch.Tensor = attn_weights @ values
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec

@@ -18,6 +18,7 @@ from llm_attention.ch3_5_causal_attention import CausalAttention, causal_mask
 from llm_attention.checks import (
     check_bool,
     check_dropout,
+    check_dtype,
     check_heads,
     check_input,
     check_positive_int,
@@ -91,7 +92,7 @@ class MultiHeadAttentionWrapper(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Return the concatenated context vectors (and each head's weights if asked)."""
+        """Run every head and concatenate their context vectors."""
         check_bool("return_attn_weights", return_attn_weights)
         # 1) run every head on the same input: num_heads x (b, num_tokens, d_out)
         results = [head(x, return_attn_weights=True) for head in self.heads]
@@ -136,7 +137,7 @@ class MultiHeadAttention(nn.Module):
     """
 
     # --8<-- [start:mha-init]
-    mask: torch.Tensor  # a buffer: (context_length, context_length), True above the diagonal
+    mask: torch.Tensor  # a buffer, True above the diagonal
 
     def __init__(
         self,
@@ -176,33 +177,33 @@ class MultiHeadAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, *, return_attn_weights: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Return the context vectors (and the per-head attention weights if asked)."""
+        """Return the context vectors (and each head's weights if asked)."""
         check_bool("return_attn_weights", return_attn_weights)
-        check_input(
-            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
-        )
+        check_input(x, d_in=self.d_in, context_length=self.context_length)
+        check_dtype(x, self.W_query.weight)
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
         b, num_tokens, _ = x.shape
 
         # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
-        queries: torch.Tensor = self.W_query(x)
-        keys: torch.Tensor = self.W_key(x)
-        values: torch.Tensor = self.W_value(x)
+        queries = self.W_query(x)
+        keys = self.W_key(x)
+        values = self.W_value(x)
 
         # 2) split the last dimension into heads:
         # (b, num_tokens, d_out) -> (b, num_tokens, num_heads, head_dim)
         #                        -> (b, num_heads, num_tokens, head_dim)
-        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        values = values.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        heads = (b, num_tokens, self.num_heads, self.head_dim)
+        queries = queries.view(heads).transpose(1, 2)
+        keys = keys.view(heads).transpose(1, 2)
+        values = values.view(heads).transpose(1, 2)
 
-        # 3) attend in every head at once: scores (b, num_heads, num_tokens, num_tokens);
+        # 3) attend in all heads at once: (b, num_heads, num_tokens, num_tokens);
         # the (num_tokens, num_tokens) mask broadcasts over b and num_heads
         attn_scores = queries @ keys.transpose(2, 3)
         attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
-        attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
+        attn_weights = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
 
         # 4) weight the values, then merge the heads back into one vector per token:
@@ -214,8 +215,9 @@ class MultiHeadAttention(nn.Module):
         # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
         context_vec = self.out_proj(context_vec)
 
-        if unbatched:  # back to (num_tokens, d_out) and (num_heads, num_tokens, num_tokens)
-            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
+        if unbatched:  # (num_tokens, d_out) and (num_heads, num_tokens, num_tokens)
+            context_vec = context_vec.squeeze(0)
+            attn_weights = attn_weights.squeeze(0)
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec

@@ -15,6 +15,7 @@ import torch
 __all__ = [
     "check_bool",
     "check_dropout",
+    "check_dtype",
     "check_heads",
     "check_input",
     "check_kv_groups",
@@ -96,7 +97,25 @@ def check_input(
             f"x has {num_tokens} tokens, more than context_length ({context_length}); "
             "the causal mask only covers context_length positions"
         )
-    if dtype is not None and x.dtype != dtype:
+    if dtype is not None:
+        _check_dtype(x, dtype)
+    return x
+
+
+def check_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Check that ``x`` has the dtype of the module's parameter ``weight``.
+
+    A float64 input to a float32 module would otherwise fail deep inside the first
+    matrix product with a message that names neither of them.
+
+    Shape:
+        ``x``: any; returned unchanged, so the check can be used inline.
+    """
+    return _check_dtype(x, weight.dtype)
+
+
+def _check_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    if x.dtype != dtype:
         raise TypeError(
             f"x has dtype {x.dtype} but the module's parameters are {dtype}; "
             f"convert one of them, e.g. module.to({dtype}) or x.to({dtype})"

@@ -13,6 +13,7 @@ book's printed numbers.
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 import pytest
 from test_copy_paste import code_and_outputs
 from website_lib import page_files
+
+import llm_attention
 
 # class -> (page, constructor arguments after the book's seed, the seed, input, first row)
 CLASSES = {
@@ -148,7 +151,7 @@ def class_block_with_definitions(html: Path, name: str) -> tuple[str, str]:
 
 
 def run_check(definitions: str, class_block: str, name: str, workdir: Path) -> str:
-    page, args, seed, x, first_row = CLASSES[name]
+    _, args, seed, x, first_row = CLASSES[name]
     script = "\n\n".join(
         [
             definitions,
@@ -179,7 +182,7 @@ def run_check(definitions: str, class_block: str, name: str, workdir: Path) -> s
 def test_copied_class_block_equals_the_package_class(
     site_dir: Path, tmp_path: Path, lang: str, name: str
 ) -> None:
-    html = page_files(site_dir, lang)[CLASSES[name][0].removesuffix("index.html") + "index.html"]
+    html = page_files(site_dir, lang)[CLASSES[name][0]]
     definitions, class_block = class_block_with_definitions(html, name)
     printed = run_check(definitions, class_block, name, tmp_path)
     assert "first row" in printed and "same error" in printed
@@ -197,16 +200,22 @@ def test_both_languages_show_the_same_class_code(site_dir: Path, lang: str) -> N
 
 def test_the_class_block_is_the_package_source(site_dir: Path) -> None:
     # What the page shows is the package's source, minus the overload stubs and docstrings.
-    import inspect
-
-    import llm_attention
-
     for name, (page, *_) in CLASSES.items():
         _, class_block = class_block_with_definitions(page_files(site_dir, "en")[page], name)
         source = inspect.getsource(getattr(llm_attention, name))
         for line in class_block.splitlines():
             assert line in source.splitlines(), f"{name}: page line not in the package: {line!r}"
         assert "@overload" not in class_block
+
+
+def test_the_class_code_fits_the_code_box(site_dir: Path) -> None:
+    # 86 characters fit the code box of a desktop browser without a scrollbar.
+    for name, (page, *_) in CLASSES.items():
+        definitions, class_block = class_block_with_definitions(
+            page_files(site_dir, "en")[page], name
+        )
+        long = [ln for ln in (definitions + "\n" + class_block).splitlines() if len(ln) > 86]
+        assert not long, f"{name}: lines wider than the code box: {long}"
 
 
 @pytest.mark.parametrize(
