@@ -62,6 +62,74 @@ TEXT: dict[str, dict[str, str]] = {
         "t_chapter_fwd": "`MultiHeadAttention` no slower than the transcribed book code, forward",
         "t_chapter_bwd": "`MultiHeadAttention` no slower than the transcribed book code, fwd + bwd",
         "t_decode": "A cached decoding step at 1,024 tokens at least 10× faster than recomputing",
+        "no_part4": "*Part 4 is not in this results file ({reason}).*",
+        "setting_default": "glibc defaults",
+        "setting_no_mmap": "no mmap, memory kept",
+        "stage": "Step",
+        "ms_faults": "{name}<br><small>ms (page faults)</small>",
+        "total": "**Sum of the steps**",
+        "none": "–",
+        "size": "Tensor, MiB",
+        "pages": "Pages",
+        "faults": "Page faults",
+        "fill_ms": "Allocate + fill, ms",
+        "tokens": "num_tokens",
+        "heads": "num_heads",
+        "head_mib": "Scores per head, MiB",
+        "all_mib": "All heads, MiB",
+        "wrap_ms": "Wrapper, ms",
+        "mha_ms": "MHA, ms",
+        "mha_faults": "MHA page faults",
+        "mha_over_wrap": "MHA / wrapper",
+        "module": "Module",
+        "mode": "Pass",
+        "forward": "forward",
+        "forward_backward": "forward + backward",
+        "faults_per_run": "page faults per run",
+        "caches": (
+            "Caches of this CPU: {caches}; one memory page: {page_kib} KiB; {libc}. "
+            "Load average (1 min) before and after part 4: {load_before:.2f} and {load_after:.2f}."
+        ),
+        "cache_item": "L{level}{kind} {size} ({scope})",
+        "cache_shared": "shared",
+        "cache_per_core": "per core",
+        "f_total": (
+            "**The gap, and how it closes.** At the layer sizes above, the forward pass of "
+            "`MultiHeadAttention` takes {mha:.1f} ms and the wrapper's {wrap:.1f} ms "
+            "({ratio:.2f}×) with glibc's default settings; when freed memory is kept and reused "
+            "(`MALLOC_MMAP_MAX_=0`), {mha_nm:.1f} ms and {wrap_nm:.1f} ms ({ratio_nm:.2f}×). "
+            "Forward + backward: {ratio_b:.2f}× and {ratio_b_nm:.2f}×."
+        ),
+        "f_faults": (
+            "**Page faults.** One forward pass of `MultiHeadAttention` takes {mha_faults:,.0f} "
+            "minor page faults, {mha_fault_mib:,.0f} MiB of memory fresh from the kernel; "
+            "the wrapper's takes {wrap_faults:,.0f}. The steps that fault are {stages}: "
+            "each writes a new `(b, num_heads, num_tokens, num_tokens)` tensor of "
+            "{all_mib:,.0f} MiB."
+        ),
+        "f_cost": (
+            "**What the faults cost.** Summed over the steps, `MultiHeadAttention` takes "
+            "{fault_ms:.1f} ms longer with the default settings than with memory kept, "
+            "while the whole gap to the wrapper is {gap_ms:.1f} ms."
+        ),
+        "f_cache": (
+            "**{cache_verdict}** Without page faults, masking, scaling and softmax take "
+            "{mha_elem:.1f} ms on the one {all_mib:,.0f} MiB tensor of `MultiHeadAttention` and "
+            "{wrap_elem:.1f} ms on the wrapper's {num_heads} tensors of {head_mib:,.0f} MiB "
+            "(L3 cache: {l3})."
+        ),
+        "cache_none": "No sign of a cache effect.",
+        "cache_some": "A cache effect.",
+        "f_copy": (
+            "**The copy before `.view()`.** Merging the heads with "
+            "`.transpose(1, 2).contiguous()` takes {merge:.2f} ms, the wrapper's `torch.cat` "
+            "{cat:.2f} ms."
+        ),
+        "f_out_proj": (
+            "**`out_proj`.** The wrapper has none; in `MultiHeadAttention` it takes "
+            "{out_proj:.1f} ms. Without page faults and without `out_proj`, the steps of "
+            "`MultiHeadAttention` add up to {mha_rest:.1f} ms, the wrapper's to {wrap_nm:.1f} ms."
+        ),
     },
     "zh": {
         "processor": "处理器",
@@ -109,6 +177,70 @@ TEXT: dict[str, dict[str, str]] = {
         "t_chapter_fwd": "`MultiHeadAttention` 不慢于照抄的书中代码（前向）",
         "t_chapter_bwd": "`MultiHeadAttention` 不慢于照抄的书中代码（前向 + 反向）",
         "t_decode": "1,024 个词元时，借助缓存的单步解码比重新计算至少快 10 倍",
+        "no_part4": "*这份结果文件里没有第 4 部分（{reason}）。*",
+        "setting_default": "glibc 默认设置",
+        "setting_no_mmap": "不用 mmap，保留内存",
+        "stage": "步骤",
+        "ms_faults": "{name}<br><small>ms（缺页次数）</small>",
+        "total": "**各步合计**",
+        "none": "–",
+        "size": "张量，MiB",
+        "pages": "页数",
+        "faults": "缺页次数",
+        "fill_ms": "分配并填充，ms",
+        "tokens": "num_tokens",
+        "heads": "num_heads",
+        "head_mib": "每个头的分数，MiB",
+        "all_mib": "全部头，MiB",
+        "wrap_ms": "包装类，ms",
+        "mha_ms": "MHA，ms",
+        "mha_faults": "MHA 缺页次数",
+        "mha_over_wrap": "MHA / 包装类",
+        "module": "模块",
+        "mode": "计算",
+        "forward": "前向",
+        "forward_backward": "前向 + 反向",
+        "faults_per_run": "每次运行的缺页次数",
+        "caches": (
+            "这颗 CPU 的缓存：{caches}；一个内存页 {page_kib} KiB；{libc}。"
+            "第 4 部分开始前与结束后的 1 分钟平均负载：{load_before:.2f} 和 {load_after:.2f}。"
+        ),
+        "cache_item": "L{level}{kind} {size}（{scope}）",
+        "cache_shared": "共享",
+        "cache_per_core": "每核",
+        "f_total": (
+            "**差距及其消失。**在上文的层规模下，按 glibc 的默认设置，`MultiHeadAttention` "
+            "的前向要 {mha:.1f} ms，包装类要 {wrap:.1f} ms（{ratio:.2f} 倍）；让释放的内存留下来"
+            "重复使用（`MALLOC_MMAP_MAX_=0`）之后，两者分别是 {mha_nm:.1f} ms 和 {wrap_nm:.1f} ms"
+            "（{ratio_nm:.2f} 倍）。前向加反向：{ratio_b:.2f} 倍和 {ratio_b_nm:.2f} 倍。"
+        ),
+        "f_faults": (
+            "**缺页。**`MultiHeadAttention` 的一次前向引发 {mha_faults:,.0f} 次缺页异常（page "
+            "fault，都是无须读盘的 minor fault），相当于从内核新要了 {mha_fault_mib:,.0f} MiB "
+            "内存；包装类只有 {wrap_faults:,.0f} 次。发生缺页的步骤是 {stages}："
+            "每一步都写出一个新的 `(b, num_heads, num_tokens, num_tokens)` 张量，"
+            "大小 {all_mib:,.0f} MiB。"
+        ),
+        "f_cost": (
+            "**缺页的代价。**把各步加起来，默认设置下的 `MultiHeadAttention` 比保留内存时多花 "
+            "{fault_ms:.1f} ms，而它与包装类的全部差距是 {gap_ms:.1f} ms。"
+        ),
+        "f_cache": (
+            "**{cache_verdict}**没有缺页时，遮蔽、缩放和 softmax 在 `MultiHeadAttention` "
+            "那一个 {all_mib:,.0f} MiB 的张量上共花 {mha_elem:.1f} ms，在包装类的 {num_heads} 个 "
+            "{head_mib:,.0f} MiB 的张量上共花 {wrap_elem:.1f} ms（L3 缓存：{l3}）。"
+        ),
+        "cache_none": "看不出缓存的作用。",
+        "cache_some": "缓存起了作用。",
+        "f_copy": (
+            "**`.view()` 之前的那次复制。**用 `.transpose(1, 2).contiguous()` 合并各头要 "
+            "{merge:.2f} ms，包装类的 `torch.cat` 要 {cat:.2f} ms。"
+        ),
+        "f_out_proj": (
+            "**`out_proj`。**包装类没有输出投影；`MultiHeadAttention` 的 `out_proj` 要 "
+            "{out_proj:.1f} ms。既没有缺页、又去掉 `out_proj` 时，`MultiHeadAttention` 各步合计 "
+            "{mha_rest:.1f} ms，包装类是 {wrap_nm:.1f} ms。"
+        ),
     },
 }
 
@@ -119,6 +251,11 @@ NAMES = {
         "inline SDPA reference": "内联 SDPA 参考实现",
         "GroupedQueryAttention + sliding window": "GroupedQueryAttention + 滑动窗口",
         "Mistral-7B-like": "类 Mistral 7B",
+        "projections": "投影",
+        "split into heads": "拆分成多个头",
+        "mask (in place)": "遮蔽（原地）",
+        "scale": "缩放",
+        "merge heads": "合并各头",
     }
 }
 
@@ -298,6 +435,215 @@ def render_memory_method(results: dict[str, Any], lang: str) -> str:
     return f"`{results['attention']['memory']['method']}`\n"
 
 
+# Part 4: why the wrapper is faster than MultiHeadAttention on this CPU.
+WRAPPER, MHA = "MultiHeadAttentionWrapper", "MultiHeadAttention"
+SETTINGS = {"default allocator": "setting_default", "no mmap": "setting_no_mmap"}
+ELEMENTWISE = ("mask (in place)", "scale", "softmax")
+
+
+def _part4_runs(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The child runs of part 4 that produced numbers, by setting."""
+    part = results.get("wrapper_vs_mha", {})
+    return {k: v for k, v in part.get("runs", {}).items() if "stages" in v}
+
+
+def _cache_size(size: str) -> str:
+    """Linux's "48K" or "32768K" as "48 KiB" or "32 MiB"."""
+    if not size.endswith("K") or not size[:-1].isdigit():
+        return size
+    kib = int(size[:-1])
+    return f"{kib // 1024} MiB" if kib % 1024 == 0 else f"{kib} KiB"
+
+
+def _ms_faults(stage: dict[str, Any] | None, t: dict[str, str]) -> str:
+    if stage is None:
+        return t["none"]
+    return f"{stage['median_s'] * 1e3:,.2f} ({stage['minor_faults']:,.0f})"
+
+
+def _missing_part4(results: dict[str, Any], lang: str) -> str | None:
+    """A note in place of a part 4 table when the results have no part 4 numbers."""
+    if len(_part4_runs(results)) < 2:
+        part = results.get("wrapper_vs_mha", {})
+        return TEXT[lang]["no_part4"].format(reason=part.get("skipped", "–")) + "\n"
+    return None
+
+
+def render_wrapper_caches(results: dict[str, Any], lang: str) -> str:
+    if (missing := _missing_part4(results, lang)) is not None:
+        return missing
+    t, part = TEXT[lang], results["wrapper_vs_mha"]
+    caches = [
+        t["cache_item"].format(
+            level=c["level"],
+            kind="d" if c["type"] == "Data" else "",
+            size=_cache_size(c["size"]),
+            scope=t["cache_shared" if "-" in c["shared_cpu_list"] else "cache_per_core"],
+        )
+        for c in part["caches"]
+        if c["type"] != "Instruction"
+    ]
+    return t["caches"].format(
+        caches=("、" if lang == "zh" else ", ").join(caches),
+        page_kib=part["page_size"] // 1024,
+        libc=part["libc"],
+        load_before=part["load_before"][0],
+        load_after=part["load_after"][0],
+    )
+
+
+def render_wrapper_allocations(results: dict[str, Any], lang: str) -> str:
+    if (missing := _missing_part4(results, lang)) is not None:
+        return missing
+    t, runs = TEXT[lang], _part4_runs(results)
+    header = [t["size"], t["pages"]]
+    for setting in runs:
+        header += [f"{t['faults']}<br><small>{t[SETTINGS[setting]]}</small>"]
+        header += [f"{t['fill_ms']}<br><small>{t[SETTINGS[setting]]}</small>"]
+    first = next(iter(runs.values()))["allocations"]
+    rows = []
+    for i, alloc in enumerate(first):
+        row = [str(alloc["size_mib"]), f"{alloc['pages']:,}"]
+        for run in runs.values():
+            a = run["allocations"][i]
+            row += [f"{a['minor_faults']:,.0f}", f"{a['median_s'] * 1e3:,.2f}"]
+        rows.append(row)
+    return _table(header, rows, "r" * len(header))
+
+
+def render_wrapper_stages(results: dict[str, Any], lang: str) -> str:
+    """Each step of both forward passes: ms and page faults, per allocator setting."""
+    if (missing := _missing_part4(results, lang)) is not None:
+        return missing
+    t, runs = TEXT[lang], _part4_runs(results)
+    header = [t["stage"]]
+    for setting in runs:
+        for name in (MHA, WRAPPER):
+            header.append(t["ms_faults"].format(name=f"{name}<br>{t[SETTINGS[setting]]}"))
+    stages = list(next(iter(runs.values()))["stages"][MHA])
+    rows = []
+    for stage in stages:
+        row = [_name(stage, lang)]
+        for run in runs.values():
+            row += [_ms_faults(run["stages"][name].get(stage), t) for name in (MHA, WRAPPER)]
+        rows.append(row)
+    total = [t["total"]]
+    for run in runs.values():
+        for name in (MHA, WRAPPER):
+            steps = run["stages"][name].values()
+            seconds = sum(s["median_s"] for s in steps)
+            faults = sum(s["minor_faults"] for s in steps)
+            total.append(f"**{seconds * 1e3:,.1f}** ({faults:,.0f})")
+    rows.append(total)
+    return _table(header, rows, "l" + "r" * (len(header) - 1))
+
+
+def render_wrapper_modules(results: dict[str, Any], lang: str) -> str:
+    """The two modules as they are: median ms and page faults per run."""
+    if (missing := _missing_part4(results, lang)) is not None:
+        return missing
+    t, runs = TEXT[lang], _part4_runs(results)
+    header = [t["mode"], t["module"]]
+    header += [t["ms_faults"].format(name=t[SETTINGS[setting]]) for setting in runs]
+    rows = []
+    for mode in ("forward", "forward_backward"):
+        for name in (MHA, WRAPPER):
+            row = [t[mode], f"`{name}`"]
+            row += [_ms_faults(run["modules"][mode][name], t) for run in runs.values()]
+            rows.append(row)
+    return _table(header, rows, "ll" + "r" * len(runs))
+
+
+def render_wrapper_sweep(results: dict[str, Any], lang: str) -> str:
+    """Forward passes at other sizes: the wrapper against MultiHeadAttention."""
+    if (missing := _missing_part4(results, lang)) is not None:
+        return missing
+    t, runs = TEXT[lang], _part4_runs(results)
+    header = [t["tokens"], t["heads"], t["head_mib"], t["all_mib"]]
+    for setting in runs:
+        label = f"<br><small>{t[SETTINGS[setting]]}</small>"
+        header += [t["wrap_ms"] + label, t["mha_ms"] + label, t["mha_faults"] + label]
+        header += [t["mha_over_wrap"] + label]
+    first = next(iter(runs.values()))["sweep"]
+    rows = []
+    for i, point in enumerate(first):
+        row = [
+            f"{point['num_tokens']:,}",
+            str(point["num_heads"]),
+            f"{point['head_scores_bytes'] / 2**20:,.1f}",
+            f"{point['all_scores_bytes'] / 2**20:,.1f}",
+        ]
+        for run in runs.values():
+            p = run["sweep"][i]
+            row += [
+                _ms(p[WRAPPER]["median_s"]),
+                _ms(p[MHA]["median_s"]),
+                f"{p[MHA]['minor_faults']:,.0f}",
+                f"**{p['ratio']:.2f}**",
+            ]
+        rows.append(row)
+    return _table(header, rows, "r" * len(header))
+
+
+def wrapper_findings(results: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The figures the findings quote, computed from part 4 of the results."""
+    runs = _part4_runs(results)
+    default, kept = runs["default allocator"], runs["no mmap"]
+    cfg, part = results["config"], results["wrapper_vs_mha"]
+
+    def ms(run: dict[str, Any], name: str, stages: tuple[str, ...] | None = None) -> float:
+        steps = run["stages"][name]
+        return 1e3 * sum(v["median_s"] for k, v in steps.items() if stages is None or k in stages)
+
+    def module_ratio(run: dict[str, Any], mode: str) -> float:
+        rows = run["modules"][mode]
+        return float(rows[MHA]["median_s"] / rows[WRAPPER]["median_s"])
+
+    fwd, fwd_kept = default["modules"]["forward"], kept["modules"]["forward"]
+    head_bytes = cfg["batch_size"] * cfg["num_tokens"] ** 2 * 4
+    l3 = [c["size"] for c in part["caches"] if c["level"] == "3"]
+    faulting = [k for k, v in default["stages"][MHA].items() if v["minor_faults"] > 0]
+    return {
+        "mha": fwd[MHA]["median_s"] * 1e3,
+        "wrap": fwd[WRAPPER]["median_s"] * 1e3,
+        "ratio": module_ratio(default, "forward"),
+        "mha_nm": fwd_kept[MHA]["median_s"] * 1e3,
+        "wrap_nm_module": fwd_kept[WRAPPER]["median_s"] * 1e3,
+        "ratio_nm": module_ratio(kept, "forward"),
+        "ratio_b": module_ratio(default, "forward_backward"),
+        "ratio_b_nm": module_ratio(kept, "forward_backward"),
+        "mha_faults": fwd[MHA]["minor_faults"],
+        "wrap_faults": fwd[WRAPPER]["minor_faults"],
+        "mha_fault_mib": fwd[MHA]["minor_faults"] * part["page_size"] / 2**20,
+        "stages": ("、" if lang == "zh" else ", ").join(f"“{_name(s, lang)}”" for s in faulting),
+        "all_mib": head_bytes * cfg["num_heads"] / 2**20,
+        "head_mib": head_bytes / 2**20,
+        "num_heads": cfg["num_heads"],
+        "fault_ms": ms(default, MHA) - ms(kept, MHA),
+        "gap_ms": ms(default, MHA) - ms(default, WRAPPER),
+        "mha_elem": ms(kept, MHA, ELEMENTWISE),
+        "wrap_elem": ms(kept, WRAPPER, ELEMENTWISE),
+        "l3": _cache_size(l3[0]) if l3 else "?",
+        "merge": ms(kept, MHA, ("merge heads",)),
+        "cat": ms(kept, WRAPPER, ("merge heads",)),
+        "out_proj": ms(kept, MHA, ("out_proj",)),
+        "mha_rest": ms(kept, MHA) - ms(kept, MHA, ("out_proj",)),
+        "wrap_nm": ms(kept, WRAPPER),
+    }
+
+
+def render_wrapper_findings(results: dict[str, Any], lang: str) -> str:
+    """The findings of part 4 as a list, every figure taken from the results."""
+    if (missing := _missing_part4(results, lang)) is not None:
+        return missing
+    t, figures = TEXT[lang], wrapper_findings(results, lang)
+    # "no cache effect" only if the elementwise steps differ by less than a fifth
+    same = abs(figures["mha_elem"] - figures["wrap_elem"]) < 0.2 * figures["wrap_elem"]
+    figures["cache_verdict"] = t["cache_none" if same else "cache_some"]
+    keys = ("f_total", "f_faults", "f_cost", "f_cache", "f_copy", "f_out_proj")
+    return "\n".join(f"- {t[key].format(**figures)}" for key in keys) + "\n"
+
+
 # --8<-- [end:render]
 
 if __name__ == "__main__":
@@ -310,5 +656,11 @@ if __name__ == "__main__":
         render_kv_cache,
         render_targets,
         render_memory_method,
+        render_wrapper_caches,
+        render_wrapper_allocations,
+        render_wrapper_stages,
+        render_wrapper_modules,
+        render_wrapper_sweep,
+        render_wrapper_findings,
     ):
         print(render(results, "en"))

@@ -1,6 +1,6 @@
 """Beyond the chapter: time and size the attention variants on this machine.
 
-Run ``python -m llm_attention.benchmarks --help``. One run measures three things
+Run ``python -m llm_attention.benchmarks --help``. One run measures four things
 and prints them as markdown tables; with ``--out DIR`` it also writes
 ``benchmarks.md``, ``benchmarks.json`` (every raw timing plus machine
 information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
@@ -48,6 +48,29 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
    for a GPT-2-small-like and a Mistral-7B-like shape, from
    :func:`~llm_attention.kv_cache_bytes` (arithmetic, not a measurement).
 
+4. Why ``MultiHeadAttentionWrapper`` is faster than ``MultiHeadAttention`` on a
+   CPU (CPU only; skipped with ``--no-wrapper-vs-mha``). Two child processes, one
+   with glibc's default allocator settings and one with ``MALLOC_MMAP_MAX_=0``
+   and a huge ``MALLOC_TRIM_THRESHOLD_`` (:data:`NO_MMAP_ENV`: freed memory is
+   kept and reused instead of being mapped afresh from the kernel), each measure,
+   counting the process's minor page faults (``getrusage``) alongside the time:
+
+   - the page faults of allocating and filling one fresh float32 tensor, for
+     several sizes (``alloc_sizes_mib``), after warm-up;
+   - every step of both forward passes at the part 1 sizes (projections, QK^T,
+     mask, scale, softmax, AV, merging the heads, ``out_proj``), in ``eval()``
+     mode under ``no_grad``, written out step by step with the modules' own
+     weights and checked against the modules' outputs;
+   - both modules as they are, forward and forward+backward;
+   - both modules' forward at other ``(num_tokens, num_heads)`` pairs
+     (``wrapper_sweep``, with ``d_model`` fixed), so that the per-head
+     ``(b, num_tokens, num_tokens)`` and the all-heads
+     ``(b, num_heads, num_tokens, num_tokens)`` score tensors cross the sizes
+     of the CPU caches and of the allocator's threshold.
+
+   The JSON also keeps the CPU's cache sizes (from ``/sys``) and the load
+   average before and after.
+
 Timing: ``--warmup`` untimed runs, then ``--repeats`` timed runs with
 ``time.perf_counter`` (after ``torch.cuda.synchronize`` on CUDA). The variants
 are timed round-robin (one run of each, then the next round), so that a burst
@@ -71,6 +94,7 @@ and any scratch memory of the kernels; it is page-granular and Linux-only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime
 import functools
@@ -81,7 +105,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,14 +118,16 @@ from torch.nn.functional import linear, scaled_dot_product_attention
 from llm_attention.beyond_gqa import compare_kv_cache_bytes
 from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
 from llm_attention.beyond_sdpa import SDPAMultiHeadAttention
-from llm_attention.ch3_5_causal_attention import causal_mask
+from llm_attention.ch3_5_causal_attention import CausalAttention, causal_mask
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention, MultiHeadAttentionWrapper
 
 __all__ = [
     "ATTENTION_VARIANTS",
     "DECODE_VARIANTS",
     "KV_CACHE_SHAPES",
+    "NO_MMAP_ENV",
     "QUICK_CONFIG",
+    "WRAPPER_STAGES",
     "BenchmarkConfig",
     "main",
     "run_benchmarks",
@@ -161,10 +187,25 @@ class BenchmarkConfig:
     warmup: int = 2
     device: str = "cpu"
     memory: bool = True
+    #: part 4: (num_tokens, num_heads) pairs at which the wrapper meets MultiHeadAttention
+    wrapper_sweep: tuple[tuple[int, int], ...] = (
+        (256, 12), (512, 12), (1024, 12), (2048, 12), (1024, 2), (1024, 3), (1024, 4), (1024, 6),
+    )  # fmt: skip
+    #: part 4: sizes of the tensors whose page faults are counted, in MiB
+    alloc_sizes_mib: tuple[int, ...] = (2, 8, 16, 24, 31, 32, 33, 48, 96)
+    wrapper_vs_mha: bool = True
 
 
 QUICK_CONFIG = BenchmarkConfig(
-    batch_size=1, num_tokens=32, d_model=32, num_heads=4, seq_lens=(8, 16, 32), repeats=3, warmup=1
+    batch_size=1,
+    num_tokens=32,
+    d_model=32,
+    num_heads=4,
+    seq_lens=(8, 16, 32),
+    repeats=3,
+    warmup=1,
+    wrapper_sweep=((16, 4), (32, 4), (32, 2)),
+    alloc_sizes_mib=(1, 2),
 )
 
 
@@ -537,6 +578,303 @@ def _kv_cache_rows() -> list[dict[str, Any]]:
     return rows
 
 
+# ------------------------------------ part 4: why the wrapper beats MultiHeadAttention here
+
+#: The steps of ``MultiHeadAttention.forward`` timed one by one in part 4, in order. The
+#: wrapper has no "split into heads" and no ``out_proj``; its "merge heads" is ``torch.cat``.
+WRAPPER_STAGES = (
+    "projections",
+    "split into heads",
+    "QK^T",
+    "mask (in place)",
+    "scale",
+    "softmax",
+    "AV",
+    "merge heads",
+    "out_proj",
+)
+
+#: glibc's allocator settings of the second child process of part 4: never hand a block to
+#: ``mmap``, never give freed memory back to the system, so that freed blocks are reused.
+NO_MMAP_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)}
+
+
+def _minor_faults() -> int:
+    """Minor page faults of this process so far (all threads), or -1 where unknown."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return -1
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
+
+
+class _StageClock:
+    """Adds up time and minor page faults per stage: ``with clock("softmax"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.faults: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        faults = _minor_faults()
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
+        self.faults[stage] = self.faults.get(stage, 0) + _minor_faults() - faults
+
+
+def _mha_stages(mha: MultiHeadAttention, x: torch.Tensor, clock: _StageClock) -> torch.Tensor:
+    """``MultiHeadAttention.forward`` in ``eval()`` mode (no dropout), one stage at a time."""
+    b, num_tokens, _ = x.shape
+    num_heads, head_dim = mha.num_heads, mha.head_dim
+    with clock("projections"):
+        keys, queries, values = mha.W_key(x), mha.W_query(x), mha.W_value(x)
+    with clock("split into heads"):
+        # (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
+        keys = keys.view(b, num_tokens, num_heads, head_dim).transpose(1, 2)
+        queries = queries.view(b, num_tokens, num_heads, head_dim).transpose(1, 2)
+        values = values.view(b, num_tokens, num_heads, head_dim).transpose(1, 2)
+    with clock("QK^T"):
+        # (b, num_heads, num_tokens, num_tokens): one tensor for all heads
+        attn_scores = queries @ keys.transpose(2, 3)
+    with clock("mask (in place)"):
+        attn_scores.masked_fill_(mha.mask[:num_tokens, :num_tokens], -torch.inf)
+    with clock("scale"):
+        scaled = attn_scores / head_dim**0.5
+    with clock("softmax"):
+        attn_weights = torch.softmax(scaled, dim=-1)
+    del scaled  # in the module a temporary, freed as soon as softmax returns
+    with clock("AV"):
+        context_vec = attn_weights @ values
+    with clock("merge heads"):
+        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, d_out)
+        context_vec = context_vec.transpose(1, 2).contiguous().view(b, num_tokens, mha.d_out)
+    with clock("out_proj"):
+        output: torch.Tensor = mha.out_proj(context_vec)
+    return output
+
+
+def _wrapper_stages(
+    wrapper: MultiHeadAttentionWrapper, x: torch.Tensor, clock: _StageClock
+) -> torch.Tensor:
+    """``MultiHeadAttentionWrapper.forward`` in ``eval()`` mode, one stage at a time."""
+    num_tokens = x.shape[1]
+    outputs, weights = [], []  # the wrapper keeps every head's weights until it returns
+    for head in wrapper.heads:
+        assert isinstance(head, CausalAttention)
+        with clock("projections"):
+            keys, queries, values = head.W_key(x), head.W_query(x), head.W_value(x)
+        with clock("QK^T"):
+            # (b, num_tokens, num_tokens): one tensor per head
+            attn_scores = queries @ keys.transpose(1, 2)
+        with clock("mask (in place)"):
+            attn_scores.masked_fill_(head.mask[:num_tokens, :num_tokens], -torch.inf)
+        with clock("scale"):
+            scaled = attn_scores / keys.shape[-1] ** 0.5
+        with clock("softmax"):
+            attn_weights = torch.softmax(scaled, dim=-1)
+        del scaled
+        with clock("AV"):
+            outputs.append(attn_weights @ values)
+        weights.append(attn_weights)
+    with clock("merge heads"):
+        output = torch.cat(outputs, dim=-1)
+    return output
+
+
+def _pair(cfg: BenchmarkConfig, num_tokens: int, num_heads: int) -> dict[str, nn.Module]:
+    """The wrapper and MultiHeadAttention at one size, in ``eval()`` mode."""
+    d = cfg.d_model
+    torch.manual_seed(0)
+    return {
+        "MultiHeadAttentionWrapper": MultiHeadAttentionWrapper(
+            d, d // num_heads, num_tokens, 0.0, num_heads
+        ).eval(),
+        "MultiHeadAttention": MultiHeadAttention(d, d, num_tokens, 0.0, num_heads).eval(),
+    }
+
+
+def _time_with_faults(
+    cases: dict[str, _Case], *, repeats: int, warmup: int
+) -> dict[str, dict[str, Any]]:
+    """Like ``_time_cases`` (round-robin), also counting minor page faults per run."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    faults: dict[str, list[int]] = {name: [] for name in cases}
+    for round_index in range(warmup + repeats):
+        for name, case in cases.items():
+            if case.setup is not None:
+                case.setup()
+            before = _minor_faults()
+            start = time.perf_counter()
+            case.run()
+            elapsed = time.perf_counter() - start
+            if round_index >= warmup:
+                times[name].append(elapsed)
+                faults[name].append(_minor_faults() - before)
+    return {
+        name: {**_summary(times[name]), "minor_faults": statistics.median(faults[name])}
+        for name in cases
+    }
+
+
+def _probe_allocations(cfg: BenchmarkConfig) -> list[dict[str, Any]]:
+    """Page faults and time of filling a fresh float32 tensor, per size (after warm-up)."""
+    rows = []
+    for size_mib in cfg.alloc_sizes_mib:
+        numel = size_mib * _MIB // 4
+        faults, seconds = [], []
+        for round_index in range(3 + cfg.repeats):
+            before = _minor_faults()
+            start = time.perf_counter()
+            torch.empty(numel).fill_(1.0)  # allocate, touch every page, free
+            elapsed = time.perf_counter() - start
+            if round_index >= 3:
+                faults.append(_minor_faults() - before)
+                seconds.append(elapsed)
+        rows.append(
+            {
+                "size_mib": size_mib,
+                "pages": size_mib * _MIB // os.sysconf("SC_PAGE_SIZE"),
+                "minor_faults": statistics.median(faults),
+                "median_s": statistics.median(seconds),
+            }
+        )
+    return rows
+
+
+def _probe_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
+    """Part 4 in this process: allocations, stages, whole modules and the size sweep."""
+    result: dict[str, Any] = {"allocations": _probe_allocations(cfg)}
+    x = torch.randn(cfg.batch_size, cfg.num_tokens, cfg.d_model)
+    modules = _pair(cfg, cfg.num_tokens, cfg.num_heads)
+    wrapper = modules["MultiHeadAttentionWrapper"]
+    mha = modules["MultiHeadAttention"]
+    assert isinstance(wrapper, MultiHeadAttentionWrapper) and isinstance(mha, MultiHeadAttention)
+
+    # 1) every stage of both forward passes, round-robin, the staged code checked first
+    staged: dict[str, Callable[[_StageClock], torch.Tensor]] = {
+        "MultiHeadAttentionWrapper": functools.partial(_wrapper_stages, wrapper, x),
+        "MultiHeadAttention": functools.partial(_mha_stages, mha, x),
+    }
+    clocks: dict[str, list[_StageClock]] = {name: [] for name in staged}
+    with torch.no_grad():
+        result["stages_max_abs_diff"] = {
+            name: (run(_StageClock()) - modules[name](x)).abs().max().item()
+            for name, run in staged.items()
+        }
+        for round_index in range(cfg.warmup + cfg.repeats):
+            for name, run in staged.items():
+                clock = _StageClock()
+                run(clock)
+                if round_index >= cfg.warmup:
+                    clocks[name].append(clock)
+    result["stages"] = {
+        name: {
+            stage: {
+                "median_s": statistics.median(c.seconds[stage] for c in runs),
+                "minor_faults": statistics.median(c.faults[stage] for c in runs),
+            }
+            for stage in WRAPPER_STAGES
+            if stage in runs[0].seconds
+        }
+        for name, runs in clocks.items()
+    }
+
+    # 2) the two modules as they are, forward and forward+backward
+    result["modules"] = {}
+    for mode in _MODES:
+        cases = _cases({k: _Variant(m, m) for k, m in modules.items()}, cfg, mode)
+        with torch.set_grad_enabled(mode != "forward"):
+            rows = _time_with_faults(cases, repeats=cfg.repeats, warmup=cfg.warmup)
+        result["modules"][mode] = rows
+
+    # 3) other sequence lengths and head counts, forward only
+    result["sweep"] = []
+    for num_tokens, num_heads in cfg.wrapper_sweep:
+        _log(f"part 4: num_tokens {num_tokens}, num_heads {num_heads}")
+        pair = _pair(cfg, num_tokens, num_heads)
+        x_n = torch.randn(cfg.batch_size, num_tokens, cfg.d_model)
+        cases = {name: _Case(run=functools.partial(m, x_n)) for name, m in pair.items()}
+        with torch.no_grad():
+            rows = _time_with_faults(cases, repeats=cfg.repeats, warmup=cfg.warmup)
+        score_bytes = cfg.batch_size * num_tokens * num_tokens * 4  # float32
+        result["sweep"].append(
+            {
+                "num_tokens": num_tokens,
+                "num_heads": num_heads,
+                "head_scores_bytes": score_bytes,
+                "all_scores_bytes": score_bytes * num_heads,
+                **rows,
+                "ratio": rows["MultiHeadAttention"]["median_s"]
+                / rows["MultiHeadAttentionWrapper"]["median_s"],
+            }
+        )
+    return result
+
+
+def _cpu_caches() -> list[dict[str, Any]]:
+    """The caches of CPU 0 as Linux describes them, or an empty list."""
+    caches = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            fields = {
+                key: (index / key).read_text().strip()
+                for key in ("level", "type", "size", "shared_cpu_list")
+            }
+        except OSError:
+            continue
+        caches.append(fields)
+    return caches
+
+
+def _bench_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
+    """Part 4: why ``MultiHeadAttentionWrapper`` is faster than ``MultiHeadAttention`` here."""
+    if not cfg.wrapper_vs_mha:
+        return {"skipped": "--no-wrapper-vs-mha"}
+    if cfg.device != "cpu":
+        return {"skipped": "CPU only: it counts the page faults of the CPU allocator"}
+    if _minor_faults() < 0:
+        return {"skipped": "needs the resource module (page-fault counts)"}
+    libc = platform.libc_ver()
+    result: dict[str, Any] = {
+        "page_size": os.sysconf("SC_PAGE_SIZE"),
+        "caches": _cpu_caches(),
+        "libc": " ".join(filter(None, libc)),
+        "load_before": list(os.getloadavg()),
+        "runs": {},
+    }
+    package_root = str(Path(__file__).resolve().parents[1])
+    settings = {"default allocator": {}, "no mmap": NO_MMAP_ENV}
+    for setting, extra_env in settings.items():
+        if extra_env and libc[0] != "glibc":
+            result["runs"][setting] = {"skipped": "the MALLOC_* variables are glibc's"}
+            continue
+        _log(f"part 4: child process, {setting}")
+        env = dict(os.environ, **extra_env)
+        for key in NO_MMAP_ENV:
+            if key not in extra_env:
+                env.pop(key, None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "llm_attention.benchmarks", "--wrapper-probe"]
+        command += ["--threads", str(torch.get_num_threads())]
+        proc = subprocess.run(
+            command,
+            input=json.dumps(asdict(cfg)),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if proc.returncode != 0:
+            result["runs"][setting] = {"error": proc.stderr[-2000:]}
+            continue
+        result["runs"][setting] = {"env": extra_env, **json.loads(proc.stdout)}
+    result["load_after"] = list(os.getloadavg())
+    return result
+
+
 def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
     processor = platform.processor()
     if os.path.exists("/proc/cpuinfo"):
@@ -562,13 +900,14 @@ def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
 
 
 def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
-    """Run all three parts and return every number, ready for ``json.dump``."""
+    """Run all four parts and return every number, ready for ``json.dump``."""
     return {
         "machine": _machine_info(cfg),
         "config": asdict(cfg),
         "attention": _bench_attention(cfg),
         "decode": _bench_decode(cfg),
         "kv_cache": _kv_cache_rows(),
+        "wrapper_vs_mha": _bench_wrapper(cfg),
     }
 
 
@@ -649,6 +988,32 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines += ["", "Shapes:", ""]
     for name, shape in KV_CACHE_SHAPES.items():
         lines.append(f"- {name}: " + ", ".join(f"{k}={v}" for k, v in shape.items()))
+    lines += ["", "## 4. Why the wrapper is faster than MultiHeadAttention here", ""]
+    part4 = results.get("wrapper_vs_mha", {})
+    if "skipped" in part4:
+        lines.append(f"Skipped: {part4['skipped']}.")
+        return "\n".join(lines) + "\n"
+    lines += [
+        f"Forward, b={cfg['batch_size']}, d_in=d_out={cfg['d_model']}; faults: minor page "
+        f"faults per run. Load average before/after: {part4['load_before'][0]:.2f}"
+        f"/{part4['load_after'][0]:.2f}.",
+        "",
+        "| allocator | num_tokens | num_heads | scores per head MiB | all heads MiB "
+        "| wrapper ms | faults | MHA ms | faults | MHA / wrapper |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for setting, run in part4["runs"].items():
+        if "sweep" not in run:
+            lines.append(f"| {setting} | {run.get('skipped') or 'failed'} |")
+            continue
+        for row in run["sweep"]:
+            wrapper, mha = row["MultiHeadAttentionWrapper"], row["MultiHeadAttention"]
+            lines.append(
+                f"| {setting} | {row['num_tokens']} | {row['num_heads']} "
+                f"| {_mib(row['head_scores_bytes'])} | {_mib(row['all_scores_bytes'])} "
+                f"| {_ms(wrapper['median_s'])} | {wrapper['minor_faults']:.0f} "
+                f"| {_ms(mha['median_s'])} | {mha['minor_faults']:.0f} | {row['ratio']:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -769,7 +1134,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--device", help="cpu or cuda (default cpu)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory column")
+    parser.add_argument(
+        "--no-wrapper-vs-mha",
+        action="store_true",
+        help="skip part 4 (why the wrapper is faster than MultiHeadAttention on a CPU)",
+    )
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--wrapper-probe", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -782,6 +1153,7 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Benchm
     if args.seq_lens is not None:
         values["seq_lens"] = tuple(args.seq_lens)
     values["memory"] = not args.no_memory
+    values["wrapper_vs_mha"] = not args.no_wrapper_vs_mha
     cfg = BenchmarkConfig(**values)
     for key in ("repeats", "batch_size", "num_tokens", "d_model", "num_heads"):
         if getattr(cfg, key) < 1:
@@ -808,6 +1180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     threads = 1 if args.quick and args.threads is None else args.threads
     if threads is not None:
         torch.set_num_threads(threads)
+    if args.wrapper_probe:  # part 4's child process: the configuration comes on stdin
+        values = json.load(sys.stdin)
+        for key in ("seq_lens", "alloc_sizes_mib"):
+            values[key] = tuple(values[key])
+        values["wrapper_sweep"] = tuple(tuple(pair) for pair in values["wrapper_sweep"])
+        print(json.dumps(_probe_wrapper(BenchmarkConfig(**values))))
+        return 0
     cfg = _config(args, parser)
     if args.memory_probe:
         print(json.dumps(_probe_memory(cfg)))

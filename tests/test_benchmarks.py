@@ -5,8 +5,10 @@ Timings are never asserted: they depend on the machine.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import platform
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -19,6 +21,7 @@ from llm_attention.benchmarks import (
     DECODE_VARIANTS,
     KV_CACHE_SHAPES,
     QUICK_CONFIG,
+    WRAPPER_STAGES,
     main,
 )
 
@@ -95,6 +98,64 @@ def test_json_has_every_row_and_the_machine(quick_run: tuple[Path, str]) -> None
     assert gpt2_mha["bytes"] == 37_748_736  # 2 * 12 * 1024 * 12 * 64 * 2
 
 
+def test_part_4_times_every_step_with_both_allocator_settings(
+    quick_run: tuple[Path, str],
+) -> None:
+    out, _ = quick_run
+    part = json.loads((out / "benchmarks.json").read_text(encoding="utf-8"))["wrapper_vs_mha"]
+    if "skipped" in part:
+        pytest.skip(part["skipped"])
+    assert list(part["runs"]) == ["default allocator", "no mmap"]
+    assert part["load_before"] and part["load_after"]
+    wrapper_stages = [s for s in WRAPPER_STAGES if s not in ("split into heads", "out_proj")]
+    for setting, run in part["runs"].items():
+        if "skipped" in run:  # no glibc: the MALLOC_* variables mean nothing
+            assert setting == "no mmap"
+            continue
+        assert "error" not in run, run.get("error")
+        # the step-by-step code computes exactly what the modules compute
+        assert max(run["stages_max_abs_diff"].values()) < 1e-5
+        assert list(run["stages"]["MultiHeadAttention"]) == list(WRAPPER_STAGES)
+        assert list(run["stages"]["MultiHeadAttentionWrapper"]) == wrapper_stages
+        for steps in run["stages"].values():
+            assert all(
+                step["median_s"] > 0 and step["minor_faults"] >= 0 for step in steps.values()
+            )
+        for mode in ("forward", "forward_backward"):
+            assert set(run["modules"][mode]) == {"MultiHeadAttentionWrapper", "MultiHeadAttention"}
+        points = [(p["num_tokens"], p["num_heads"]) for p in run["sweep"]]
+        assert points == [tuple(p) for p in QUICK_CONFIG.wrapper_sweep]
+        sizes = [a["size_mib"] for a in run["allocations"]]
+        assert sizes == list(QUICK_CONFIG.alloc_sizes_mib)
+    if platform.libc_ver()[0] == "glibc":
+        # with freed memory kept, refilling a tensor of the same size touches no new page
+        kept = part["runs"]["no mmap"]
+        assert all(a["minor_faults"] == 0 for a in kept["allocations"])
+
+
+def test_the_page_renders_part_4(quick_run: tuple[Path, str]) -> None:
+    out, _ = quick_run
+    path = Path(__file__).resolve().parents[1] / "examples" / "beyond_benchmarks.py"
+    spec = importlib.util.spec_from_file_location("beyond_benchmarks", path)
+    assert spec is not None and spec.loader is not None
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    results = page.load_results(out / "benchmarks.json")
+    if "skipped" in results["wrapper_vs_mha"] or len(page._part4_runs(results)) < 2:
+        pytest.skip("part 4 needs glibc")
+    for lang in ("en", "zh"):
+        for render in (
+            page.render_wrapper_caches,
+            page.render_wrapper_allocations,
+            page.render_wrapper_stages,
+            page.render_wrapper_modules,
+            page.render_wrapper_sweep,
+            page.render_wrapper_findings,
+        ):
+            text = render(results, lang)
+            assert text.strip() and "{" not in text, (render.__name__, lang)
+
+
 def test_markdown_table_lists_every_row_and_is_printed(quick_run: tuple[Path, str]) -> None:
     out, stdout = quick_run
     markdown = (out / "benchmarks.md").read_text(encoding="utf-8")
@@ -106,6 +167,7 @@ def test_markdown_table_lists_every_row_and_is_printed(quick_run: tuple[Path, st
     for shape in KV_CACHE_SHAPES:
         for variant in KV_VARIANTS:
             assert f"| {shape} | {variant} |" in markdown
+    assert "## 4. Why the wrapper is faster than MultiHeadAttention here" in markdown
 
 
 def test_svg_is_well_formed_and_labelled(quick_run: tuple[Path, str]) -> None:
@@ -123,9 +185,10 @@ def test_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
-    for flag in ("--quick", "--repeats", "--out", "--threads", "--seq-lens"):
+    for flag in ("--quick", "--repeats", "--out", "--threads", "--seq-lens", "--no-wrapper-vs-mha"):
         assert flag in help_text
     assert "--memory-probe" not in help_text  # internal
+    assert "--wrapper-probe" not in help_text
 
 
 @pytest.mark.parametrize(
