@@ -342,13 +342,31 @@ def notebook_heading_ids(markdown: str, lang: str) -> list[str | None]:
     return ids
 
 
+# the snippet markers in the package source, as Pygments highlights them in a source listing
+SOURCE_MARKER = re.compile(r'<span class="c1"># --8&lt;-- \[(?:start|end):[-\w]+\]</span>')
+
+
+def api_source_listings(html: str, lang: str) -> str:
+    """The API page's source listings: drop the snippet markers, label them in zh.
+
+    The markers only tell the chapter pages which lines to embed. Their lines stay, empty,
+    so that the line numbers still match the file.
+    """
+    html = SOURCE_MARKER.sub("", html)
+    if lang == "zh":
+        html = html.replace("<summary>Source code in <code>", "<summary>源代码位于 <code>")
+    return html
+
+
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    """Give a notebook's headings the ids of its page's headings, the same in both languages.
+    """API source listings without snippet markers; notebook heading ids like their pages'.
 
     nbconvert makes heading ids from the heading text: English and Chinese ids differ (the
     language switch cannot keep the reader's section), and Chinese headings get empty or
     clashing ids that the table of contents does not even link to.
     """
+    if page.file.src_uri.startswith("api."):
+        return api_source_listings(html, config.plugins["i18n"].current_language)
     if not page.file.src_uri.startswith(f"{NOTEBOOK_DIR}/"):
         return html
     name = Path(page.file.src_uri).name.split(".")[0]

@@ -238,3 +238,20 @@ def test_the_check_catches_a_different_class(
     mutated = text.replace(old, new)
     with pytest.raises(AssertionError, match="does not behave like"):
         run_check("", mutated, name, tmp_path)
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Source code in"), ("zh", "源代码位于")])
+def test_the_api_page_shows_each_class_source(site_dir: Path, lang: str, label: str) -> None:
+    from bs4 import BeautifulSoup
+
+    html = page_files(site_dir, lang)["api/index.html"].read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    for name in CLASSES:
+        entry = soup.find(id=f"llm_attention.{name}")
+        assert entry is not None, f"{lang} API page: no entry for {name}"
+        source = entry.find_next("details", class_="mkdocstrings-source")
+        assert source is not None, f"{lang} API page: {name} shows no source"
+        assert source.summary.get_text().startswith(label), source.summary.get_text()
+        code = source.get_text()
+        assert f"class {name}(nn.Module):" in code and "def forward(" in code
+        assert "--8<--" not in code, f"{lang} API page: {name}'s source shows snippet markers"
