@@ -114,10 +114,32 @@ def final_state(embeds: torch.Tensor) -> torch.Tensor:
 
 # d h_n / d x(i) for every token i: (1, hidden_size, num_tokens, d_in)
 J = jacobian(final_state, long_embeds)
-sensitivity = torch.linalg.vector_norm(J, dim=(0, 1, 3))  # (num_tokens,)
+# one size per token, (num_tokens,); summed in float64, for the reason shown below
+sensitivity = torch.linalg.vector_norm(J, dim=(0, 1, 3), dtype=torch.float64)
 long_tokens = token_strings(long_ids)
 
-for back in (0, 1, 2, 5, 10, 20, 40, 60, 80, T - 1):  # distance from end
+for back in (0, 1, 2, 5, 10, 20, 40, 57, 80, T - 1):  # distance from end
     i = T - 1 - back
     print(f"{back:3} back {long_tokens[i]!r:10} {sensitivity[i]:.1e}")
+
+# the smallest step a float32 can take away from each entry of h_n
+ulp = (torch.nextafter(h_n_long, torch.tensor(2.0)) - h_n_long).abs()
+print(f"smallest possible change to an entry of h_n: {ulp.min():.1e}")
 # --8<-- [end:sensitivity]
+
+# --8<-- [start:underflow]
+naive = torch.linalg.vector_norm(J, dim=(0, 1, 3))  # the same sizes, in float32
+zeros = [T - 1 - i for i in range(T) if naive[i] == 0]  # as distances from the end
+print(f"float32 sizes that are exactly 0: {len(zeros)}, from {min(zeros)} to {max(zeros)} back")
+
+J_80 = J[0, :, T - 1 - 80, :]  # d h_n / d x(i) for the token 80 back: (8, 16)
+largest = J_80.abs().max()
+zero, one = torch.tensor(0.0), torch.tensor(1.0)
+print(f"largest entry:              {largest:.1e}")
+print(f"float32 smallest normal:    {torch.finfo(torch.float32).tiny:.1e}")
+print(f"float32 smallest subnormal: {torch.nextafter(zero, one):.1e}")
+print(f"largest entry squared:      {largest**2:.1e}")  # underflows to 0
+print(f"norm in float32:            {torch.linalg.vector_norm(J_80):.1e}")
+print(f"norm in float64:            {torch.linalg.vector_norm(J_80, dtype=torch.float64):.1e}")
+print(f"norm, scaled first:         {largest * torch.linalg.vector_norm(J_80 / largest):.1e}")
+# --8<-- [end:underflow]

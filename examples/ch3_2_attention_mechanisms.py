@@ -28,17 +28,28 @@ print("enc_states:", tuple(enc_states.shape))
 # --8<-- [end:encoder]
 
 # --8<-- [start:decoder]
+from llm_attention import TextEmbedding, token_ids
+
 english = "Can you help me translate this sentence"
-tgt_ids, tgt_embeds = embed_text(english, output_dim=d_in)
+tgt_ids = token_ids(english)  # the tokens the decoder has to write
+tgt_tokens = token_strings(tgt_ids)
+
+# Teacher forcing: step t reads the token before the one it writes, and
+# step 1 reads a start token (GPT-2's only special token serves as one).
+start = "<|endoftext|>"
+dec_ids = token_ids(start, allowed_special={start}) + tgt_ids[:-1]
+torch.manual_seed(123)  # the seed embed_text uses: the same embedding table
+embedding = TextEmbedding(output_dim=d_in)
 
 torch.manual_seed(456)
 decoder = torch.nn.RNN(input_size=d_in, hidden_size=hidden_size)
 with torch.no_grad():  # starts from the encoder's h_n
-    dec_states, _ = decoder(tgt_embeds, h_n)  # (num_tgt, hidden_size)
+    dec_inputs = embedding(torch.tensor(dec_ids))  # (num_tgt, d_in)
+    dec_states, _ = decoder(dec_inputs, h_n)  # (num_tgt, hidden_size)
 
-tgt_tokens = token_strings(tgt_ids)
-query = dec_states[2]  # step 2: s(3), after reading "Can you help"
-print("s(3), after reading", "|".join(tgt_tokens[:3]))
+for t in (1, 2, 3):
+    print(f"s({t}) reads {token_strings(dec_ids)[t - 1]!r:16} writes {tgt_tokens[t - 1]!r}")
+query = dec_states[2]  # step 2: s(3), the state that writes " help"
 print(query)
 # --8<-- [end:decoder]
 
