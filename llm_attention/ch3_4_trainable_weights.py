@@ -144,7 +144,7 @@ class SelfAttention_v1(nn.Module):
         super().__init__()
         self.d_in = check_positive_int("d_in", d_in)
         self.d_out = check_positive_int("d_out", d_out)
-        # query first, then key and value: the book's seed gives the book's matrices
+        # query, then key, then value: the book's seed gives the book's matrices
         self.W_query = nn.Parameter(torch.rand(d_in, d_out))
         self.W_key = nn.Parameter(torch.rand(d_in, d_out))
         self.W_value = nn.Parameter(torch.rand(d_in, d_out))

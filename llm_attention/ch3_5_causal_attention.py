@@ -142,7 +142,7 @@ class CausalAttention(nn.Module):
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.dropout = nn.Dropout(dropout)
-        # a buffer, not a parameter: in the state_dict, moved by .to(), not trained
+        # a buffer: in the state_dict and moved by .to(), but never trained
         self.register_buffer("mask", causal_mask(context_length))
 
     # --8<-- [end:causal-attention-init]
@@ -170,7 +170,7 @@ class CausalAttention(nn.Module):
         # 2) score every query against every key: (b, num_tokens, num_tokens)
         attn_scores = queries @ keys.transpose(-2, -1)
         # 3) hide the future: -inf above the diagonal, which softmax turns into 0.
-        # In place, as in the book: attn_scores is a fresh tensor nobody else holds.
+        # In place, as in the book: nothing else holds attn_scores.
         attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         # 4) scale, softmax each row, then drop some weights (training only)
         d_k = keys.shape[-1]

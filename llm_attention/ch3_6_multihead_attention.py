@@ -71,7 +71,7 @@ class MultiHeadAttentionWrapper(nn.Module):
     ) -> None:
         super().__init__()
         self.num_heads = check_positive_int("num_heads", num_heads)
-        # num_heads independent heads, each with its own W_query, W_key and W_value
+        # independent heads, each with its own W_query, W_key and W_value
         self.heads = nn.ModuleList(
             [
                 CausalAttention(d_in, d_out, context_length, dropout, qkv_bias)
@@ -100,7 +100,7 @@ class MultiHeadAttentionWrapper(nn.Module):
         context_vec = torch.cat([context for context, _ in results], dim=-1)
         if return_attn_weights:
             # the heads' weights, stacked: (b, num_heads, num_tokens, num_tokens)
-            attn_weights = torch.stack([weights for _, weights in results], dim=-3)
+            attn_weights = torch.stack([w for _, w in results], dim=-3)
             return context_vec, attn_weights
         return context_vec
 
@@ -206,16 +206,16 @@ class MultiHeadAttention(nn.Module):
         attn_weights = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
 
-        # 4) weight the values, then merge the heads back into one vector per token:
-        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
-        #                                     -> (b, num_tokens, d_out)
+        # 4) weight the values, then merge the heads into one vector per token:
+        # (b, num_heads, num_tokens, head_dim)
+        #   -> (b, num_tokens, num_heads, head_dim) -> (b, num_tokens, d_out)
         context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
         context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
 
         # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
         context_vec = self.out_proj(context_vec)
 
-        if unbatched:  # (num_tokens, d_out) and (num_heads, num_tokens, num_tokens)
+        if unbatched:  # drop the batch dimension added above
             context_vec = context_vec.squeeze(0)
             attn_weights = attn_weights.squeeze(0)
         if return_attn_weights:
