@@ -114,7 +114,7 @@ def final_state(embeds: torch.Tensor) -> torch.Tensor:
 
 # d h_n / d x(i) for every token i: (1, hidden_size, num_tokens, d_in)
 J = jacobian(final_state, long_embeds)
-# one size per token, (num_tokens,); summed in float64, for the reason shown below
+# one size per token, (num_tokens,), summed in float64 (why: see below)
 sensitivity = torch.linalg.vector_norm(J, dim=(0, 1, 3), dtype=torch.float64)
 long_tokens = token_strings(long_ids)
 
@@ -128,9 +128,10 @@ print(f"smallest possible change to an entry of h_n: {ulp.min():.1e}")
 # --8<-- [end:sensitivity]
 
 # --8<-- [start:underflow]
-naive = torch.linalg.vector_norm(J, dim=(0, 1, 3))  # the same sizes, in float32
-zeros = [T - 1 - i for i in range(T) if naive[i] == 0]  # as distances from the end
-print(f"float32 sizes that are exactly 0: {len(zeros)}, from {min(zeros)} to {max(zeros)} back")
+norm = torch.linalg.vector_norm
+naive = norm(J, dim=(0, 1, 3))  # the same sizes, in float32
+zeros = [T - 1 - i for i in range(T) if naive[i] == 0]  # distances from the end
+print(f"exact zeros in float32: {len(zeros)}, {min(zeros)} to {max(zeros)} back")
 
 J_80 = J[0, :, T - 1 - 80, :]  # d h_n / d x(i) for the token 80 back: (8, 16)
 largest = J_80.abs().max()
@@ -139,7 +140,7 @@ print(f"largest entry:              {largest:.1e}")
 print(f"float32 smallest normal:    {torch.finfo(torch.float32).tiny:.1e}")
 print(f"float32 smallest subnormal: {torch.nextafter(zero, one):.1e}")
 print(f"largest entry squared:      {largest**2:.1e}")  # underflows to 0
-print(f"norm in float32:            {torch.linalg.vector_norm(J_80):.1e}")
-print(f"norm in float64:            {torch.linalg.vector_norm(J_80, dtype=torch.float64):.1e}")
-print(f"norm, scaled first:         {largest * torch.linalg.vector_norm(J_80 / largest):.1e}")
+print(f"norm in float32:            {norm(J_80):.1e}")
+print(f"norm in float64:            {norm(J_80, dtype=torch.float64):.1e}")
+print(f"norm, scaled first:         {largest * norm(J_80 / largest):.1e}")
 # --8<-- [end:underflow]

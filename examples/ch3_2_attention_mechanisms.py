@@ -47,8 +47,9 @@ with torch.no_grad():  # starts from the encoder's h_n
     dec_inputs = embedding(torch.tensor(dec_ids))  # (num_tgt, d_in)
     dec_states, _ = decoder(dec_inputs, h_n)  # (num_tgt, hidden_size)
 
+dec_tokens = token_strings(dec_ids)
 for t in (1, 2, 3):
-    print(f"s({t}) reads {token_strings(dec_ids)[t - 1]!r:16} writes {tgt_tokens[t - 1]!r}")
+    print(f"s({t}) reads {dec_tokens[t - 1]!r:16} writes {tgt_tokens[t - 1]!r}")
 query = dec_states[2]  # step 2: s(3), the state that writes " help"
 print(query)
 # --8<-- [end:decoder]
