@@ -16,11 +16,10 @@ for token, x in zip(EXAMPLE_TOKENS, inputs, strict=True):
 # --8<-- [end:inputs]
 
 # --8<-- [start:scores]
-query = inputs[1]  # x(2), the embedding of "journey"
+query = inputs[1]  # x(2), the embedding of "journey": the query we follow
 
-attn_scores_2 = torch.empty(inputs.shape[0])
-for i, x_i in enumerate(inputs):
-    attn_scores_2[i] = torch.dot(x_i, query)  # step 1: x(i) . x(2)
+# step 1, score: one dot product per input row, omega_2i = x(i) . x(2)
+attn_scores_2 = torch.stack([torch.dot(x_i, query) for x_i in inputs])
 print(attn_scores_2)
 # --8<-- [end:scores]
 
@@ -38,7 +37,8 @@ print("cos(angle) with x(2):", cos_all)
 # --8<-- [end:dot-product]
 
 # --8<-- [start:normalize-sum]
-attn_weights_2_tmp = attn_scores_2 / attn_scores_2.sum()  # step 2, try 1
+# step 2, normalize (first attempt): divide each score by the sum of all six
+attn_weights_2_tmp = attn_scores_2 / attn_scores_2.sum()
 print("Attention weights:", attn_weights_2_tmp)
 print("Sum:", attn_weights_2_tmp.sum())
 
@@ -49,8 +49,10 @@ print("Signed scores / their sum:", signed_scores / signed_scores.sum())
 
 
 # --8<-- [start:softmax-naive]
+# step 2, normalize (second attempt): exponentiate, then divide by the sum
 def softmax_naive(x):
-    return torch.exp(x) / torch.exp(x).sum(dim=0)  # step 2, try 2
+    exps = torch.exp(x)  # every exp(x_i) is positive, whatever the sign of x_i
+    return exps / exps.sum(dim=-1, keepdim=True)
 
 
 attn_weights_2_naive = softmax_naive(attn_scores_2)
@@ -60,7 +62,7 @@ print("Signed scores:", softmax_naive(signed_scores))
 # --8<-- [end:softmax-naive]
 
 # --8<-- [start:softmax-torch]
-attn_weights_2 = torch.softmax(attn_scores_2, dim=0)  # step 2
+attn_weights_2 = torch.softmax(attn_scores_2, dim=0)  # step 2, normalize
 print("Attention weights:", attn_weights_2)
 print("Sum:", attn_weights_2.sum())
 # --8<-- [end:softmax-torch]
@@ -74,26 +76,27 @@ print("torch.softmax:      ", torch.softmax(big_scores, dim=0))
 # --8<-- [end:overflow]
 
 # --8<-- [start:context]
-context_vec_2 = torch.zeros(query.shape)
-for i, x_i in enumerate(inputs):
-    context_vec_2 += attn_weights_2[i] * x_i  # step 3: sum of alpha_2i x(i)
+# step 3, mix: z(2) = sum of alpha_2i x(i), each input times its weight
+context_vec_2 = torch.zeros_like(query)
+for alpha_2i, x_i in zip(attn_weights_2, inputs, strict=True):
+    context_vec_2 += alpha_2i * x_i
 print(context_vec_2)
 # --8<-- [end:context]
 
 # --8<-- [start:all-scores]
-attn_scores = inputs @ inputs.T  # step 1: (6, 3) @ (3, 6) -> (6, 6)
+attn_scores = inputs @ inputs.T  # step 1, score: (6, 3) @ (3, 6) -> (6, 6)
 print(attn_scores)
 print("Row 2 = attn_scores_2:", torch.allclose(attn_scores[1], attn_scores_2))
 # --8<-- [end:all-scores]
 
 # --8<-- [start:all-weights]
-attn_weights = torch.softmax(attn_scores, dim=-1)  # step 2: along each row
+attn_weights = torch.softmax(attn_scores, dim=-1)  # step 2, normalize each row
 print(attn_weights)
 print("Row sums:", attn_weights.sum(dim=-1))
 # --8<-- [end:all-weights]
 
 # --8<-- [start:all-context]
-all_context_vecs = attn_weights @ inputs  # step 3: (6, 6) @ (6, 3) -> (6, 3)
+all_context_vecs = attn_weights @ inputs  # step 3, mix: (6, 6) @ (6, 3) -> (6, 3)
 print(all_context_vecs)
 row_2 = all_context_vecs[1]
 print("Row 2 = context_vec_2:", torch.allclose(row_2, context_vec_2))

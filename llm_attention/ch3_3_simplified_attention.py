@@ -58,8 +58,8 @@ def example_inputs(dtype: torch.dtype = torch.float32) -> torch.Tensor:
 def query_scores(query: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """Attention scores of one query against every input: ``w_i = x(i) . query``.
 
-    Written as a loop of dot products, as in 3.3.1, so each score can be read as
-    "how similar is input ``i`` to the query".
+    Step 1 of 3.3.1 ("score"), one dot product per input row, so each score can be
+    read as "how similar is input ``i`` to the query".
 
     Shape:
         ``query``: ``(d_in,)``; ``inputs``: ``(num_tokens, d_in)``; result: ``(num_tokens,)``.
@@ -69,10 +69,9 @@ def query_scores(query: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
             "query must have shape (d_in,) and inputs (num_tokens, d_in) with the same d_in, "
             f"got query {tuple(query.shape)} and inputs {tuple(inputs.shape)}"
         )
-    attn_scores = torch.empty(inputs.shape[0], dtype=inputs.dtype, device=inputs.device)
-    for i, x_i in enumerate(inputs):
-        attn_scores[i] = torch.dot(x_i, query)
-    return attn_scores
+    if inputs.shape[0] == 0:
+        return inputs.new_empty(0)
+    return torch.stack([torch.dot(x_i, query) for x_i in inputs])  # (num_tokens,)
 
 
 def normalize_by_sum(attn_scores: torch.Tensor) -> torch.Tensor:
@@ -90,20 +89,23 @@ def normalize_by_sum(attn_scores: torch.Tensor) -> torch.Tensor:
 def softmax_naive(x: torch.Tensor) -> torch.Tensor:
     """Softmax written straight from its definition: ``exp(x_i) / sum_j exp(x_j)``.
 
-    Kept for teaching only. ``exp`` overflows to ``inf`` for inputs above about 88
-    in float32, and ``inf / inf`` is NaN; ``torch.softmax`` subtracts the maximum
-    first and does not have this problem.
+    Step 2 of 3.3.1 ("normalize"), second attempt. Kept for teaching only.
+    ``exp`` overflows to ``inf`` for inputs above about 88 in float32, and
+    ``inf / inf`` is NaN; ``torch.softmax`` subtracts the maximum first and does
+    not have this problem.
 
     Shape:
         any; normalised along the last dimension.
     """
-    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)
+    exps = torch.exp(x)  # every exp(x_i) is positive, whatever the sign of x_i
+    return exps / exps.sum(dim=-1, keepdim=True)
 
 
 def context_vector(attn_weights: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """One context vector: the inputs weighted by ``attn_weights`` and summed.
 
-    ``z = sum_i a_i x(i)``, written as a loop to match 3.3.1.
+    ``z = sum_i a_i x(i)``: step 3 of 3.3.1 ("mix"), written as a loop over
+    (weight, input) pairs.
 
     Shape:
         ``attn_weights``: ``(num_tokens,)``; ``inputs``: ``(num_tokens, d_in)``;
