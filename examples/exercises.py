@@ -19,10 +19,13 @@ torch.manual_seed(789)
 sa_v2 = SelfAttention_v2(d_in, d_out)
 print("Before copying:", torch.allclose(sa_v1(inputs), sa_v2(inputs)))
 
-# nn.Linear keeps its weight as (d_out, d_in); v1 wants (d_in, d_out)
-sa_v1.W_query = torch.nn.Parameter(sa_v2.W_query.weight.T)
-sa_v1.W_key = torch.nn.Parameter(sa_v2.W_key.weight.T)
-sa_v1.W_value = torch.nn.Parameter(sa_v2.W_value.weight.T)
+# v1 holds each projection as a (d_in, d_out) matrix; nn.Linear holds its
+# weight as (d_out, d_in). Overwrite v1's three matrices, in place, with the
+# transposes of v2's weights.
+with torch.no_grad():
+    for name in ("W_query", "W_key", "W_value"):
+        linear = getattr(sa_v2, name)  # nn.Linear(d_in, d_out, bias=False)
+        getattr(sa_v1, name).copy_(linear.weight.T)
 
 print(sa_v1(inputs))
 print(sa_v2(inputs))

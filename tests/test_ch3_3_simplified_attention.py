@@ -104,6 +104,12 @@ def test_query_scores_are_dot_products(inputs: torch.Tensor) -> None:
         assert_close(query_scores(inputs[q], inputs), t(expected))
 
 
+def test_query_scores_of_no_inputs_is_empty(inputs: torch.Tensor) -> None:
+    scores = query_scores(inputs[1], inputs[:0])
+    assert scores.shape == (0,)
+    assert scores.dtype == inputs.dtype
+
+
 def test_normalize_by_sum_book_values(inputs: torch.Tensor) -> None:
     weights = normalize_by_sum(query_scores(inputs[1], inputs))
     assert_close(weights, t(WEIGHTS_2_BY_SUM), **BOOK)
