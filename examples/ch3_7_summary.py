@@ -33,22 +33,27 @@ from llm_attention import (
     example_inputs,
 )
 
-inputs = example_inputs()  # (num_tokens, d_in) = (6, 3)
-batch = torch.stack((inputs, inputs), dim=0)  # (b, num_tokens, d_in)
+inputs = example_inputs()  # one sequence: (num_tokens, d_in) = (6, 3)
+batch = torch.stack((inputs, inputs), dim=0)  # (b, num_tokens, d_in) = (2, 6, 3)
 d_in, d_out, context_length = 3, 2, 6
 
-modules = [
-    SelfAttention_v1(d_in, d_out),
-    SelfAttention_v2(d_in, d_out),
-    CausalAttention(d_in, d_out, context_length, 0.0),
-    MultiHeadAttentionWrapper(d_in, d_out, context_length, 0.0, num_heads=2),
-    MultiHeadAttention(d_in, d_out, context_length, 0.0, num_heads=2),
+# each class with the input its section gives it:
+# one sequence in 3.4, a batch from 3.5 on
+modules_and_inputs = [
+    (SelfAttention_v1(d_in, d_out), inputs),
+    (SelfAttention_v2(d_in, d_out), inputs),
+    (CausalAttention(d_in, d_out, context_length, 0.0), batch),
+    (MultiHeadAttentionWrapper(d_in, d_out, context_length, 0.0, num_heads=2), batch),
+    (MultiHeadAttention(d_in, d_out, context_length, 0.0, num_heads=2), batch),
 ]
-for module in modules:
+print(f"{'class':<26} {'params':>6}  {'in the chapter':<22}  the other shape")
+for module, x in modules_and_inputs:
     name = type(module).__name__
     num_params = sum(p.numel() for p in module.parameters())
-    out = module(batch)
-    print(f"{name:<26} {num_params:>2} parameters, output {tuple(out.shape)}")
+    other = batch if x is inputs else inputs  # the package's classes accept both
+    chapter_io = f"{tuple(x.shape)} -> {tuple(module(x).shape)}"
+    other_io = f"{tuple(other.shape)} -> {tuple(module(other).shape)}"
+    print(f"{name:<26} {num_params:>6}  {chapter_io:<22}  {other_io}")
 # --8<-- [end:classes]
 
 # --8<-- [start:real-text]
