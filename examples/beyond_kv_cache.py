@@ -84,6 +84,37 @@ print("is_causal=True is right:        ", torch.allclose(wrong, right))
 print("is_causal=True sees key 1 only: ", torch.allclose(wrong, first_only))
 # --8<-- [end:is-causal]
 
+# --8<-- [start:autograd]
+# steps 1, 2b, 3 and 4 of a cached call, written out with autograd on (one head)
+k_buffer = torch.zeros(context_length, d_out)  # the cache: (context_length, d_out)
+v_buffer = torch.zeros(context_length, d_out)
+
+
+def cached_step(position):
+    x_t = inputs[position : position + 1]  # (1, d_in): the new token
+    k_buffer[position : position + 1] = mha.W_key(x_t)  # written in place
+    v_buffer[position : position + 1] = mha.W_value(x_t)
+    keys = k_buffer[: position + 1]  # views of the buffer
+    values = v_buffer[: position + 1]
+    scores = mha.W_query(x_t) @ keys.T  # autograd saves `keys` for backward
+    return torch.softmax(scores / d_out**0.5, dim=-1) @ values
+
+
+first = cached_step(0)
+grad_fn = type(k_buffer.grad_fn).__name__
+print("buffer after one write:", grad_fn, "version", k_buffer._version)
+# the keys reach `first` only through the buffer: this gradient passes the write
+grad = torch.autograd.grad(first.sum(), mha.W_key.weight, retain_graph=True)[0]
+print("gradient of W_key through one write:", tuple(grad.shape))
+
+second = cached_step(1)  # writes position 2 (index 1), not the row `first` saved
+print("buffer after two writes: version", k_buffer._version)
+try:
+    (first.sum() + second.sum()).backward()
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {str(err).split(':')[0]}")
+# --8<-- [end:autograd]
+
 # --8<-- [start:too-long]
 more = torch.randn(3, d_in)  # three more tokens; the cache holds 6 of 8
 
