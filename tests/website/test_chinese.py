@@ -194,3 +194,19 @@ def test_the_palette_toggle_speaks_the_page_language(site_dir: Path, lang: str) 
         titles = [str(lb.get("title")) for lb in soup.select("label[for^=__palette_]")]
         assert labels == PALETTE_TOGGLE[lang], f"{lang}/{page}: palette aria-labels {labels}"
         assert titles == PALETTE_TOGGLE[lang], f"{lang}/{page}: palette toggle titles {titles}"
+
+
+# ---------------------------------------------------------------- the book's title
+
+BOOK_ZH = (
+    "《从零构建大模型》"  # the published Chinese edition (Turing / Posts & Telecom Press, 2025)
+)
+BOOK_EN = "Build a Large Language Model (From Scratch)"
+
+
+def test_the_book_goes_by_its_published_chinese_title(site_dir: Path) -> None:
+    pages = page_files(site_dir, "zh")
+    wrong = [p for p, html in pages.items() if "从零构建大语言模型" in html.read_text("utf-8")]
+    assert not wrong, f"a made-up Chinese title of the book on: {wrong}"
+    home = re.sub(r"\s+", " ", " ".join(prose_blocks(pages["index.html"].read_text("utf-8"))))
+    assert f"{BOOK_ZH}（{BOOK_EN}）" in home, "the zh home page names the book in both languages"
