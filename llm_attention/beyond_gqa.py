@@ -49,6 +49,12 @@ class GroupedQueryAttention(nn.Module):
     shapes, so ``load_state_dict(mha.state_dict())`` works); with
     ``num_kv_groups == 1`` it is multi-query attention.
 
+    Note:
+        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
+        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
+        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
+        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+
     Args:
         d_in: size of each input embedding.
         d_out: total output size of the queries (and of the output), split across the heads.
@@ -136,8 +142,10 @@ class GroupedQueryAttention(nn.Module):
 
         # 3) attend in every head at once: (b, num_heads, num_tokens, num_tokens)
         attn_scores = queries @ keys.transpose(2, 3)
-        # in place, as in the book and 3.6.2: attn_scores is a fresh tensor
-        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        # mask[:num_tokens, :num_tokens], its columns copied so that torch.export can keep
+        # num_tokens dynamic (3.5.3); in place, as in the book: attn_scores is a fresh tensor
+        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
+        attn_scores.masked_fill_(mask, -torch.inf)
         attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
 

@@ -51,6 +51,12 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
       outputs match the chapter class only in distribution; in ``eval()`` mode
       ``dropout_p`` is 0 and the outputs match to float32 rounding.
 
+    Note:
+        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
+        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
+        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
+        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+
     Args:
         d_in: size of each input embedding.
         d_out: total output size, split evenly across the heads.

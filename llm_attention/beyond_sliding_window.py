@@ -13,6 +13,7 @@ another window. Only the mask changes, so the module is
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
 from llm_attention.checks import check_positive_int
@@ -47,6 +48,14 @@ def sliding_window_mask(
     return future | distant_past
 
 
+def _rebuild_band(module: nn.Module, incompatible_keys: object) -> None:
+    """``load_state_dict`` post-hook: recompute the band mask where the buffer lives."""
+    assert isinstance(module, SlidingWindowAttention)
+    module.mask = sliding_window_mask(
+        module.context_length, module.window_size, device=module.mask.device
+    )
+
+
 class SlidingWindowAttention(MultiHeadAttention):
     """Causal multi-head attention in which each token sees at most ``window_size`` tokens.
 
@@ -63,10 +72,17 @@ class SlidingWindowAttention(MultiHeadAttention):
     :class:`~llm_attention.MultiHeadAttention`'s.
 
     The ``mask`` buffer is non-persistent here: it follows from ``window_size``,
-    so it is rebuilt by the constructor rather than saved. Loading a
+    so it is rebuilt by the constructor and after every ``load_state_dict``
+    (which makes the meta-device loading pattern safe) rather than saved. Loading a
     :class:`~llm_attention.MultiHeadAttention` checkpoint therefore needs
     ``strict=False`` (its causal ``mask`` is then reported as unexpected and
     ignored, instead of silently replacing the band).
+
+    Note:
+        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
+        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
+        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
+        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
 
     Args:
         d_in: size of each input embedding.
@@ -103,3 +119,7 @@ class SlidingWindowAttention(MultiHeadAttention):
         self.register_buffer(
             "mask", sliding_window_mask(self.context_length, window_size), persistent=False
         )
+        # The band is not in the state_dict, so loading cannot restore it: after the
+        # meta-device pattern (build on "meta", to_empty(), load_state_dict()) the buffer
+        # would hold uninitialised memory. Rebuild it from window_size after every load.
+        self.register_load_state_dict_post_hook(_rebuild_band)  # type: ignore[no-untyped-call]

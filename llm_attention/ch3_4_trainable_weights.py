@@ -51,6 +51,7 @@ def init_qkv_weights(
     """
     d_in = check_positive_int("d_in", d_in)
     d_out = check_positive_int("d_out", d_out)
+    check_bool("requires_grad", requires_grad)
     W_query = nn.Parameter(torch.rand(d_in, d_out), requires_grad=requires_grad)
     W_key = nn.Parameter(torch.rand(d_in, d_out), requires_grad=requires_grad)
     W_value = nn.Parameter(torch.rand(d_in, d_out), requires_grad=requires_grad)

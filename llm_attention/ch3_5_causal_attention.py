@@ -70,7 +70,7 @@ def mask_after_softmax(attn_weights: torch.Tensor) -> torch.Tensor:
     Shape:
         ``(..., num_tokens, num_tokens)``, unchanged.
     """
-    num_tokens = attn_weights.shape[-1]
+    num_tokens = _check_square("attn_weights", attn_weights)
     mask = causal_mask(num_tokens, device=attn_weights.device)
     masked = attn_weights.masked_fill(mask, 0.0)
     return masked / masked.sum(dim=-1, keepdim=True)
@@ -85,9 +85,23 @@ def mask_before_softmax(attn_scores: torch.Tensor) -> torch.Tensor:
     Shape:
         ``(..., num_tokens, num_tokens)``, unchanged.
     """
-    num_tokens = attn_scores.shape[-1]
+    num_tokens = _check_square("attn_scores", attn_scores)
     mask = causal_mask(num_tokens, device=attn_scores.device)
     return attn_scores.masked_fill(mask, -torch.inf)
+
+
+def _check_square(name: str, matrix: object) -> int:
+    """Return ``num_tokens`` after checking ``matrix`` is ``(..., num_tokens, num_tokens)``."""
+    if not isinstance(matrix, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(matrix).__name__}")
+    if matrix.dim() < 2 or matrix.shape[-1] != matrix.shape[-2]:
+        raise ValueError(
+            f"{name} must have shape (..., num_tokens, num_tokens), one row per query and "
+            f"one column per key of the same tokens, got {tuple(matrix.shape)}"
+        )
+    if not matrix.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {matrix.dtype}")
+    return matrix.shape[-1]
 
 
 # --8<-- [start:causal-attention-class]
@@ -104,6 +118,12 @@ class CausalAttention(nn.Module):
     where ``mask`` sets the entries above the diagonal to ``-inf``. The mask is a
     registered buffer (``self.mask``), so it moves with ``.to(device)`` and is
     saved in the ``state_dict``.
+
+    Note:
+        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
+        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
+        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
+        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
 
     Args:
         d_in: size of each input embedding.
@@ -170,8 +190,10 @@ class CausalAttention(nn.Module):
         # 2) score every query against every key: (b, num_tokens, num_tokens)
         attn_scores = queries @ keys.transpose(-2, -1)
         # 3) hide the future: -inf above the diagonal, which softmax turns into 0.
-        # In place, as in the book: nothing else holds attn_scores.
-        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        # The mask of num_tokens tokens is mask[:num_tokens, :num_tokens]; narrow_copy
+        # copies those columns, so that torch.export can keep num_tokens dynamic.
+        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
+        attn_scores.masked_fill_(mask, -torch.inf)  # in place, as in the book
         # 4) scale, softmax each row, then drop some weights (training only)
         d_k = keys.shape[-1]
         attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)

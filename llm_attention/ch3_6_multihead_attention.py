@@ -44,6 +44,12 @@ class MultiHeadAttentionWrapper(nn.Module):
     ``d_out * num_heads`` wide; in
     [`MultiHeadAttention`][llm_attention.MultiHeadAttention] ``d_out`` is the total width.
 
+    Note:
+        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
+        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
+        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
+        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+
     Args:
         d_in: size of each input embedding.
         d_out: output size of each head.
@@ -120,6 +126,12 @@ class MultiHeadAttention(nn.Module):
     ``head_h = dropout(softmax(mask(Q_h K_h^T) / sqrt(head_dim))) V_h``
 
     and the output is ``concat(head_1, ..., head_H) W_o + b_o``.
+
+    Note:
+        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
+        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
+        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
+        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
 
     Args:
         d_in: size of each input embedding.
@@ -202,7 +214,8 @@ class MultiHeadAttention(nn.Module):
         # 3) attend in all heads at once: (b, num_heads, num_tokens, num_tokens);
         # the (num_tokens, num_tokens) mask broadcasts over b and num_heads
         attn_scores = queries @ keys.transpose(2, 3)
-        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
+        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)  # as in 3.5.3
+        attn_scores.masked_fill_(mask, -torch.inf)
         attn_weights = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
 

@@ -106,7 +106,10 @@ def check_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Check that ``x`` has the dtype of the module's parameter ``weight``.
 
     A float64 input to a float32 module would otherwise fail deep inside the first
-    matrix product with a message that names neither of them.
+    matrix product with a message that names neither of them. Under
+    ``torch.autocast`` on ``x``'s device, an input in autocast's dtype is what an
+    upstream layer emits, and is accepted: autocast casts the operands of each
+    matrix product, as it does for ``nn.Linear``.
 
     Shape:
         ``x``: any; returned unchanged, so the check can be used inline.
@@ -114,8 +117,15 @@ def check_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return _check_dtype(x, weight.dtype)
 
 
+def _autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The dtype ``torch.autocast`` computes in on ``device_type``, or ``None`` when it is off."""
+    if not torch.is_autocast_enabled(device_type):
+        return None
+    return torch.get_autocast_dtype(device_type)
+
+
 def _check_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    if x.dtype != dtype:
+    if x.dtype != dtype and x.dtype != _autocast_dtype(x.device.type):
         raise TypeError(
             f"x has dtype {x.dtype} but the module's parameters are {dtype}; "
             f"convert one of them, e.g. module.to({dtype}) or x.to({dtype})"

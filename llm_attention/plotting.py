@@ -14,6 +14,8 @@ from html import escape
 
 import torch
 
+from llm_attention.checks import check_bool, check_positive_int
+
 __all__ = ["attention_heatmap_svg"]
 
 # Colour stops of a light-to-dark blue scale, chosen for contrast on white and dark pages.
@@ -29,6 +31,21 @@ def _colour(value: float) -> str:
             return f"#{r:02x}{g:02x}{b:02x}"
     r, g, b = _STOPS[-1][1]
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _check_labels(name: str, labels: object, count: int) -> None:
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence of str (one per entry), got {type(labels).__name__}"
+        )
+    if len(labels) != count:
+        raise ValueError(f"{name} must have {count} entries, got {len(labels)}")
+    for label in labels:
+        if not isinstance(label, str):
+            raise TypeError(
+                f"{name} must hold str labels, got {type(label).__name__} ({label!r}); "
+                "convert them, e.g. [str(t) for t in labels]"
+            )
 
 
 def attention_heatmap_svg(
@@ -63,14 +80,22 @@ def attention_heatmap_svg(
     Returns:
         the SVG document as a string.
     """
-    if not isinstance(attn_weights, torch.Tensor) or attn_weights.dim() != 2:
-        raise ValueError("attn_weights must be a 2-D tensor of shape (num_queries, num_tokens)")
+    if not isinstance(attn_weights, torch.Tensor):
+        raise TypeError(f"attn_weights must be a torch.Tensor, got {type(attn_weights).__name__}")
+    if attn_weights.dim() != 2:
+        raise ValueError(
+            "attn_weights must be a 2-D tensor of shape (num_queries, num_tokens), "
+            f"got shape {tuple(attn_weights.shape)}"
+        )
     n_rows, n_cols = attn_weights.shape
     col_labels = row_labels if col_labels is None else col_labels
-    if len(row_labels) != n_rows:
-        raise ValueError(f"row_labels must have {n_rows} entries, got {len(row_labels)}")
-    if len(col_labels) != n_cols:
-        raise ValueError(f"col_labels must have {n_cols} entries, got {len(col_labels)}")
+    _check_labels("row_labels", row_labels, n_rows)
+    _check_labels("col_labels", col_labels, n_cols)
+    for name, text in (("title", title), ("x_label", x_label), ("y_label", y_label)):
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a str, got {type(text).__name__}")
+    check_bool("show_values", show_values)
+    cell_size = check_positive_int("cell_size", cell_size)
     values = attn_weights.detach().to("cpu", torch.float64).tolist()
 
     longest = max((len(s.strip()) for s in (*row_labels, *col_labels)), default=1)

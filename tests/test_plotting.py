@@ -110,7 +110,33 @@ def test_label_count_mismatch() -> None:
         attention_heatmap_svg(weights, ["a", "b", "c"], ["a", "b", "c", "d"])
 
 
-@pytest.mark.parametrize("bad", [torch.ones(3), torch.ones(2, 3, 3), [[1.0]]])
+@pytest.mark.parametrize("bad", [torch.ones(3), torch.ones(2, 3, 3)])
 def test_weights_must_be_a_matrix(bad: object) -> None:
     with pytest.raises(ValueError, match=r"attn_weights must be a 2-D tensor"):
         attention_heatmap_svg(bad, ["a"])  # type: ignore[arg-type]
+
+
+def test_weights_must_be_a_tensor() -> None:
+    with pytest.raises(TypeError, match=r"attn_weights must be a torch.Tensor, got list"):
+        attention_heatmap_svg([[1.0]], ["a"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"cell_size": -5}, ValueError, r"cell_size must be >= 1, got -5"),
+        ({"cell_size": 0}, ValueError, r"cell_size must be >= 1, got 0"),
+        ({"cell_size": "44"}, TypeError, r"cell_size must be an int, got str"),
+        ({"cell_size": 4.5}, TypeError, r"cell_size must be an int, got float"),
+        ({"show_values": 1}, TypeError, r"show_values must be a bool, got int"),
+        ({"title": 3}, TypeError, r"title must be a str, got int"),
+        ({"x_label": None}, TypeError, r"x_label must be a str, got NoneType"),
+        ({"row_labels": [1, 2]}, TypeError, r"row_labels must hold str labels, got int"),
+        ({"row_labels": "ab"}, TypeError, r"row_labels must be a sequence of str"),
+        ({"col_labels": ["a", 2]}, TypeError, r"col_labels must hold str labels, got int"),
+    ],
+)
+def test_every_argument_is_checked(kwargs: dict[str, object], error: type, message: str) -> None:
+    args: dict[str, object] = {"row_labels": ["a", "b"], **kwargs}
+    with pytest.raises(error, match=message):
+        attention_heatmap_svg(torch.eye(2), **args)  # type: ignore[arg-type]
