@@ -45,7 +45,7 @@ function nameSearchDialog() {
 const SCROLL_BOXES = [
   ".jupyter-wrapper .highlight-ipynb",
   ".jupyter-wrapper .jp-OutputArea-output pre",
-  ".md-typeset .arithmatex",
+  ".md-typeset div.arithmatex",
   ".md-typeset .attention-figure",
 ].join(", ");
 

@@ -643,6 +643,41 @@ def check_layout(page: Page) -> list[str]:
     return list(page.evaluate(LAYOUT_JS))
 
 
+# An inline formula whose box scrolls draws a scrollbar under itself in the middle of a
+# sentence (Chromium on Windows and Linux shows a small arrowed bar): KaTeX's output is often
+# a pixel wider than the box it is measured into. Display math may scroll; inline math not.
+INLINE_MATH_SCROLL_JS = """
+() => {
+  const problems = [];
+  const scrolls = (el) => ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
+  // arithmatex's inline spans, and KaTeX's own inline output elsewhere (notebook cells)
+  const inline = [
+    ...document.querySelectorAll("span.arithmatex"),
+    ...[...document.querySelectorAll(".katex")].filter((el) => !el.closest(".arithmatex")),
+  ].filter((el) => !el.closest(".katex-display, div.arithmatex"));
+  for (const formula of inline) {
+    for (const el of [formula, ...formula.querySelectorAll("*")]) {
+      if (scrolls(el) && el.scrollWidth > el.clientWidth) {
+        const source = formula.querySelector("annotation");
+        const tex = (source ? source.textContent : formula.textContent).trim().slice(0, 60);
+        problems.push(`inline formula ${JSON.stringify(tex)} scrolls sideways: `
+          + `<${el.tagName.toLowerCase()} class=${el.className}> overflow-x `
+          + `${getComputedStyle(el).overflowX}, scrollWidth ${el.scrollWidth} > `
+          + `clientWidth ${el.clientWidth}`);
+        break;
+      }
+    }
+  }
+  return problems;
+}
+"""
+
+
+def check_inline_math_scroll(page: Page) -> list[str]:
+    """No inline formula's box scrolls sideways (and so draws no scrollbar inside a sentence)."""
+    return list(page.evaluate(INLINE_MATH_SCROLL_JS))
+
+
 def check_page(
     page: Page,
     rec: Recorder,
@@ -666,6 +701,7 @@ def check_page(
     report["diagrams"] = check_diagrams(page)
     report["notebook"] = check_notebook(page) if site_page.is_notebook else []
     report["layout"] = check_layout(page)
+    report["inline_math"] = check_inline_math_scroll(page)
     report["accessibility"] = check_accessibility(page)
     report["code_copy"] = check_code_copy(page, limit=copy_limit)
     report["load"] = check_requests(rec)  # everything since the page was opened

@@ -19,6 +19,7 @@ from browser_lib import (
     check_accessibility,
     check_code_copy,
     check_diagrams,
+    check_inline_math_scroll,
     check_language_switch,
     check_layout,
     check_math,
@@ -41,6 +42,7 @@ BAD_DIAGRAM_PAGE = SitePage("en", "chapter/3.1-long-sequences/")
 LOW_CONTRAST_PAGE = SitePage("en", "glossary/")
 WIDE_PAGE = SitePage("en", "reader-questions/")
 NO_COPY_PAGE = SitePage("en", "chapter/3.7-summary/")
+SCROLLING_MATH_PAGE = SitePage("en", "exercises/")
 
 
 def _html(site: Path, page: SitePage) -> Path:
@@ -128,6 +130,15 @@ def doctored(site_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             1,
         ),
     )
+    # (h) an inline formula in a box narrower than the formula, which scrolls
+    _edit(
+        site,
+        SCROLLING_MATH_PAGE,
+        _into_article(
+            r'<p>Fault: <span class="arithmatex" style="display:inline-block;'
+            r'overflow-x:auto;width:12px">\(W_q^{(h)}\)</span> in a sentence</p>'
+        ),
+    )
     with serve(site) as url:
         yield url
 
@@ -185,3 +196,9 @@ def test_missing_copy_button_is_caught(fresh_tab: Tab, doctored: str) -> None:
     _open(fresh_tab, doctored, NO_COPY_PAGE)
     problems = check_code_copy(fresh_tab.page, limit=1)
     assert any("without a copy button" in p for p in problems), problems
+
+
+def test_scrolling_inline_formula_is_caught(fresh_tab: Tab, doctored: str) -> None:
+    _open(fresh_tab, doctored, SCROLLING_MATH_PAGE)
+    problems = check_inline_math_scroll(fresh_tab.page)
+    assert any("W_q^{(h)}" in p and "scrolls sideways" in p for p in problems), problems

@@ -67,6 +67,13 @@ def test_nothing_overflows_at_desktop_width(desktop_reports: Reports, site_page:
     _assert_clean(desktop_reports, site_page, "layout")
 
 
+def test_no_inline_formula_scrolls_at_desktop_width(
+    desktop_reports: Reports, site_page: SitePage
+) -> None:
+    """No scrollbar under an inline formula (display math may scroll)."""
+    _assert_clean(desktop_reports, site_page, "inline_math")
+
+
 def test_language_switch_keeps_page_and_section(
     desktop_reports: Reports, site_page: SitePage
 ) -> None:
