@@ -191,7 +191,7 @@ class CausalAttention(nn.Module):
         attn_scores = queries @ keys.transpose(-2, -1)
         # 3) hide the future: -inf above the diagonal, which softmax turns into 0.
         # The mask for num_tokens tokens is mask[:num_tokens, :num_tokens];
-        # narrow_copy copies those columns, so torch.export keeps num_tokens dynamic.
+        # narrow_copy copies those columns: torch.export keeps num_tokens dynamic.
         mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
         attn_scores.masked_fill_(mask, -torch.inf)  # in place, as in the book
         # 4) scale, softmax each row, then drop some weights (training only)
