@@ -1,26 +1,52 @@
 #!/usr/bin/env bash
-# Packaging proof: build the wheel and sdist, install the wheel into a fresh virtual
-# environment, and use it from outside the source tree.
+# Packaging proof: build the wheel and sdist, check them with twine as PyPI will, check
+# that both carry the package's one version (and, for a release, that the tag names it),
+# install the wheel into a fresh virtual environment, and use it from outside the source tree.
+# .ci/run and the release workflow (.github/workflows/release.yml) both run this script; the
+# release publishes the dist/ it leaves behind.
+#   RELEASE_TAG=v0.1.0 bash tools/packaging_proof.sh   # also: the tag must be v<version>
+# Without RELEASE_TAG, a v* tag on HEAD is checked the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 rm -rf dist
 "$PY" -m build --sdist --wheel --outdir dist . >/dev/null
 ls dist
+"$PY" -m twine check --strict dist/*
+# The version: the literal in the package source (what setuptools reads), then each archive's.
+# (listings go to variables first: grep -q closing a pipe early would fail the pipeline)
+version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' llm_attention/__init__.py)
+wheel_metadata=$(unzip -p dist/*.whl '*.dist-info/METADATA')
+sdist_metadata=$(tar -xzOf dist/*.tar.gz --wildcards '*/PKG-INFO')
+wheel_version=$(grep -m1 '^Version: ' <<<"$wheel_metadata")
+sdist_version=$(grep -m1 '^Version: ' <<<"$sdist_metadata")
+wheel_version=${wheel_version#Version: } sdist_version=${sdist_version#Version: }
+if [ -z "$version" ] || [ "$wheel_version" != "$version" ] || [ "$sdist_version" != "$version" ]; then
+  echo "version mismatch: __version__ $version, wheel $wheel_version, sdist $sdist_version" >&2
+  exit 1
+fi
+tag=${RELEASE_TAG-$(git describe --tags --exact-match --match 'v*' HEAD 2>/dev/null || true)}
+if [ -n "$tag" ] && [ "$tag" != "v$version" ]; then
+  echo "release tag $tag does not name the package version $version: tag v$version," \
+    "or change __version__ in llm_attention/__init__.py" >&2
+  exit 1
+fi
+echo "version $version${tag:+ (tag $tag)}: __version__, wheel and sdist agree; twine check passed"
 work=$(mktemp -d)
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q --upgrade pip
 "$work/venv/bin/python" -m pip install -q "torch==2.13.0"   # the CPU build, as readers would pick theirs
 "$work/venv/bin/python" -m pip install -q dist/*.whl
-# (listings go to variables first: grep -q closing a pipe early would fail the pipeline)
 wheel_files=$(unzip -l dist/*.whl)
 sdist_files=$(tar -tzf dist/*.tar.gz)
 grep -q "llm_attention/py.typed" <<<"$wheel_files" || { echo "py.typed missing from the wheel" >&2; exit 1; }
 grep -q "/pyproject.toml$" <<<"$sdist_files" || { echo "pyproject.toml missing from the sdist" >&2; exit 1; }
 grep -q "/LICENSE$" <<<"$sdist_files" || { echo "LICENSE missing from the sdist" >&2; exit 1; }
+grep -q "/CHANGELOG.md$" <<<"$sdist_files" || { echo "CHANGELOG.md missing from the sdist" >&2; exit 1; }
 cd "$work"
 "$work/venv/bin/python" - <<'PY'
 import pathlib
+from importlib.metadata import version
 
 import torch
 
@@ -29,6 +55,7 @@ from llm_attention import MultiHeadAttention, example_inputs
 
 location = pathlib.Path(llm_attention.__file__).resolve()
 assert "site-packages" in str(location), f"imported from the source tree: {location}"
+assert version("llm-attention") == llm_attention.__version__, "metadata and __version__ differ"
 inputs = example_inputs()
 torch.manual_seed(123)
 mha = MultiHeadAttention(3, 2, context_length=6, dropout=0.0, num_heads=2)
