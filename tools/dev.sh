@@ -13,10 +13,12 @@ setup() {
   # The CPU build first: an unpinned torch would pull a multi-GB CUDA build.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
   "$VENV/bin/python" -m pip install -q -e ".[test,lint,docs,browser]"
-  # Front-end assets (KaTeX, mermaid, axe-core) come from the npm registry, served by the site itself.
+  # Front-end assets (KaTeX, mermaid, axe-core) come from the npm registry, pinned in
+  # package-lock.json. The site build copies KaTeX and mermaid out of node_modules/ itself
+  # (tools/site_assets.py, which also runs npm ci when node_modules/ is missing or stale);
+  # the browser suite needs axe-core from here.
   if [ -f package.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
-    node tools/vendor_assets.mjs
   fi
   # GPT-2's BPE files from disk into tiktoken's cache, when they are on this machine.
   "$VENV/bin/python" tools/gpt2_offline.py >/dev/null || true

@@ -1,0 +1,236 @@
+"""MkDocs hook: the front-end assets the site serves itself, and nothing from a CDN.
+
+The site promises readers that every page works offline and behind the Great Firewall: KaTeX
+and mermaid are served from ``assets/vendor/``, never from a CDN. They come from the npm
+registry (pinned in ``package-lock.json``) and are copied out of ``node_modules/`` by this hook,
+so a plain ``mkdocs build --strict`` needs no separate step:
+
+- ``on_config``: make ``docs/assets/vendor/`` hold exactly the pinned files. When
+  ``node_modules/`` is missing or holds other versions than ``package-lock.json`` pins, run
+  ``npm ci`` first (set ``LLM_ATTENTION_NO_NPM=1`` to forbid that). Without npm, fail at once,
+  before any page is built, with the commands that fetch the assets. Then check that every
+  ``extra_css`` / ``extra_javascript`` entry is a file of the site: a missing one 404s on every
+  page, and MkDocs does not warn (Material then silently loads mermaid from a CDN).
+- ``on_post_page``: drop the mermaid loader nbconvert puts into every notebook page; it imports
+  mermaid from cdnjs (the notebooks draw no diagrams; the site's own mermaid draws the pages').
+- ``on_post_build``: point Material's two CDN fallbacks (mermaid from unpkg when no ``mermaid``
+  is loaded, a ResizeObserver polyfill from unpkg for browsers without one) at an empty script,
+  so the built site names no CDN and a missing vendored file shows as an undrawn diagram,
+  which the browser suite reports, instead of a request to a CDN.
+
+``python tools/site_assets.py`` does the ``on_config`` step alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+
+log = logging.getLogger("mkdocs.hooks.site_assets")
+
+VENDOR = "assets/vendor"  # below docs_dir, and so below the built site's root
+# (package, file or folder in node_modules/<package>/, path below assets/vendor/)
+COPIES = [
+    ("katex", "dist/katex.min.js", "katex/katex.min.js"),
+    ("katex", "dist/katex.min.css", "katex/katex.min.css"),
+    ("katex", "dist/contrib/auto-render.min.js", "katex/contrib/auto-render.min.js"),
+    ("katex", "dist/fonts", "katex/fonts"),
+    ("katex", "LICENSE", "katex/LICENSE"),
+    ("mermaid", "dist/mermaid.min.js", "mermaid/mermaid.min.js"),
+    ("mermaid", "LICENSE", "mermaid/LICENSE"),
+]
+NO_NPM = "LLM_ATTENTION_NO_NPM"
+EMPTY_SCRIPT = "data:text/javascript,"
+# Material 9.8's fallbacks, loaded only when the page lacks what they provide
+MATERIAL_FALLBACKS = (
+    "https://unpkg.com/mermaid@11/dist/mermaid.min.js",
+    "https://unpkg.com/resize-observer-polyfill",
+)
+NBCONVERT_MERMAID = re.compile(
+    r"<script type=\"module\">(?:(?!</script>).)*?\.jp-Mermaid(?:(?!</script>).)*?</script>",
+    re.S,
+)
+
+
+class MissingAssetsError(PluginError):
+    """The pinned front-end assets are not in node_modules/ and cannot be fetched here."""
+
+
+def how_to(project: Path, problem: str) -> str:
+    return (
+        f"The site serves KaTeX and mermaid itself (never from a CDN), copied at build time "
+        f"from node_modules/, but {problem}.\n"
+        f"Fetch the versions package-lock.json pins (Node.js brings npm), then build again:\n"
+        f"    cd {project}\n"
+        f"    npm ci\n"
+        f"    mkdocs build --strict\n"
+        f"(`bash tools/dev.sh setup` runs npm ci with the rest of the set-up.)"
+    )
+
+
+def pinned_versions(project: Path) -> dict[str, str]:
+    """``{package: version}`` for the packages COPIES takes files from, from package-lock.json."""
+    lock_file = project / "package-lock.json"
+    if not lock_file.is_file():
+        raise MissingAssetsError(how_to(project, f"{lock_file} is missing"))
+    packages = json.loads(lock_file.read_text(encoding="utf-8")).get("packages", {})
+    versions = {}
+    for name in sorted({package for package, _, _ in COPIES}):
+        entry = packages.get(f"node_modules/{name}")
+        if not entry or "version" not in entry:
+            problem = f"package-lock.json pins no version of {name}"
+            raise MissingAssetsError(how_to(project, problem))
+        versions[name] = entry["version"]
+    return versions
+
+
+def installed_problem(project: Path, versions: dict[str, str]) -> str | None:
+    """Why node_modules/ cannot supply the pinned files, or None when it can."""
+    for name, want in versions.items():
+        manifest = project / "node_modules" / name / "package.json"
+        if not manifest.is_file():
+            return f"node_modules/{name} is missing"
+        have = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+        if have != want:
+            return f"node_modules/{name} is version {have}, package-lock.json pins {want}"
+    for package, source, _ in COPIES:
+        if not (project / "node_modules" / package / source).exists():
+            return f"node_modules/{package}/{source} is missing"
+    return None
+
+
+def npm_ci(project: Path, problem: str) -> None:
+    """Run ``npm ci`` in ``project``, or raise MissingAssetsError saying why it cannot be run."""
+    npm = shutil.which("npm")
+    if os.environ.get(NO_NPM):
+        problem += f" ({NO_NPM} is set, so npm ci is not run)"
+        raise MissingAssetsError(how_to(project, problem))
+    if npm is None:
+        raise MissingAssetsError(how_to(project, f"{problem} and npm is not on PATH"))
+    log.info(f"{problem}: running npm ci for the site's front-end assets")
+    cmd = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1"]
+    try:
+        proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        raise MissingAssetsError(how_to(project, f"{problem} and npm ci timed out")) from None
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()[-2000:]
+        raise MissingAssetsError(how_to(project, f"{problem} and npm ci failed:\n{output}\n"))
+
+
+def wanted_files(project: Path) -> dict[str, Path]:
+    """``{path below assets/vendor/: file in node_modules/}`` for every file COPIES names."""
+    files: dict[str, Path] = {}
+    for package, source, target in COPIES:
+        src = project / "node_modules" / package / source
+        if src.is_dir():
+            for file in sorted(p for p in src.rglob("*") if p.is_file()):
+                files[f"{target}/{file.relative_to(src).as_posix()}"] = file
+        else:
+            files[target] = src
+    return files
+
+
+def sync_vendor(project: Path, docs_dir: Path) -> int:
+    """Make ``docs_dir/assets/vendor/`` hold exactly the pinned files; the number written.
+
+    Fetches them with npm ci first when node_modules/ cannot supply them. Writes only what
+    differs, so ``mkdocs serve`` does not rebuild in a loop.
+    """
+    versions = pinned_versions(project)
+    problem = installed_problem(project, versions)
+    if problem is not None:
+        npm_ci(project, problem)
+        problem = installed_problem(project, versions)
+        if problem is not None:
+            raise MissingAssetsError(how_to(project, f"after npm ci, {problem}"))
+    vendor = docs_dir / VENDOR
+    wanted = wanted_files(project)
+    written = 0
+    for rel, src in wanted.items():
+        dest = vendor / rel
+        if dest.is_file() and dest.read_bytes() == src.read_bytes():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        written += 1
+    for stale in [p for p in vendor.rglob("*") if p.is_file()]:
+        if stale.relative_to(vendor).as_posix() not in wanted:
+            stale.unlink()
+    return written
+
+
+# the extra_css / extra_javascript entries of each config as mkdocs.yml gives them, taken
+# before any plugin adds its own: mkdocs-static-i18n builds the other language with the same,
+# already extended, config object and runs every on_config again
+_ENTRIES: dict[int, list[tuple[str, str]]] = {}
+
+
+def check_extra_assets(config: Any) -> None:
+    """Every extra_css / extra_javascript entry of mkdocs.yml is a file in docs_dir, not a URL.
+
+    Plugins add assets of their own to these lists (mkdocstrings, markdown-exec) and write
+    those files at build time; they are not checked.
+    """
+    docs_dir = Path(config["docs_dir"])
+    entries = _ENTRIES.setdefault(
+        id(config),
+        [
+            (kind, str(getattr(entry, "path", entry)))
+            for kind in ("extra_css", "extra_javascript")
+            for entry in config[kind]
+        ],
+    )
+    problems = []
+    for kind, path in entries:
+        if re.match(r"^([a-z][a-z0-9+.-]*:)?//", path, re.I):
+            problems.append(f"{kind} loads {path} from outside the site")
+        elif not (docs_dir / path).is_file():
+            problems.append(f"{kind} names {path}, which is not in {docs_dir}")
+    if problems:
+        raise PluginError("; ".join(problems))
+
+
+# ---------------------------------------------------------------- hooks
+@event_priority(100)  # before every plugin: fail before they work, see mkdocs.yml's entries
+def on_config(config: Any) -> Any:
+    project = Path(config["config_file_path"]).resolve().parent
+    written = sync_vendor(project, Path(config["docs_dir"]))
+    if written:
+        log.info(f"copied {written} front-end files from node_modules/ into docs/{VENDOR}/")
+    check_extra_assets(config)
+    return config
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return NBCONVERT_MERMAID.sub("", output)
+
+
+def on_post_build(config: Any) -> None:
+    scripts = Path(config["site_dir"]) / "assets" / "javascripts"
+    for bundle in scripts.glob("bundle.*.js*"):  # the bundle and its source map
+        text = bundle.read_text(encoding="utf-8")
+        patched = text
+        for url in MATERIAL_FALLBACKS:
+            patched = patched.replace(url, EMPTY_SCRIPT)
+        if patched != text:
+            bundle.write_text(patched, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parents[1]
+    try:
+        count = sync_vendor(root, root / "docs")
+    except PluginError as exc:
+        sys.exit(str(exc))
+    print(f"docs/{VENDOR}/ is up to date ({count} files copied from node_modules/)")
