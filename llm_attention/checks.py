@@ -119,9 +119,15 @@ def check_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 def _autocast_dtype(device_type: str) -> torch.dtype | None:
     """The dtype ``torch.autocast`` computes in on ``device_type``, or ``None`` when it is off."""
-    if not torch.is_autocast_enabled(device_type):
-        return None
-    return torch.get_autocast_dtype(device_type)
+    if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4
+        if not torch.is_autocast_enabled(device_type):
+            return None
+        return torch.get_autocast_dtype(device_type)
+    if device_type == "cpu":  # torch 2.2 and 2.3: one flag per device type
+        return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else None
+    if device_type == "cuda":
+        return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else None
+    return None
 
 
 def _check_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -106,7 +106,10 @@ def test_export_with_a_dynamic_number_of_tokens(name: str) -> None:
     for num_tokens in (1, 2, 5, CONTEXT):  # both ends of the range, and between
         x = inputs(num_tokens=num_tokens, seed=num_tokens)
         torch.testing.assert_close(exported(x), module(x))
-    assert sorted(program.state_dict) == sorted(module.state_dict())  # the same keys
+    # the same parameters (which buffers an exported program keeps differs across torch versions)
+    assert sorted(program.graph_signature.parameters) == sorted(
+        name for name, _ in module.named_parameters()
+    )
 
 
 # ---------------------------------------------------------------- meta-device loading
