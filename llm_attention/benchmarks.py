@@ -53,7 +53,9 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
    with glibc's default allocator settings and one with ``MALLOC_MMAP_MAX_=0``
    and a huge ``MALLOC_TRIM_THRESHOLD_`` (:data:`NO_MMAP_ENV`: freed memory is
    kept and reused instead of being mapped afresh from the kernel), each measure,
-   counting the process's minor page faults (``getrusage``) alongside the time:
+   counting the process's minor page faults (``getrusage``) alongside the time,
+   the following. There are ``wrapper_rounds`` child processes per setting,
+   alternating between the settings, and the medians are over all of them:
 
    - the page faults of allocating and filling one fresh float32 tensor, for
      several sizes (``alloc_sizes_mib``), after warm-up;
@@ -193,6 +195,8 @@ class BenchmarkConfig:
     )  # fmt: skip
     #: part 4: sizes of the tensors whose page faults are counted, in MiB
     alloc_sizes_mib: tuple[int, ...] = (2, 8, 16, 24, 31, 32, 33, 48, 96)
+    #: part 4: child processes per allocator setting, alternating between the settings
+    wrapper_rounds: int = 3
     wrapper_vs_mha: bool = True
 
 
@@ -206,6 +210,7 @@ QUICK_CONFIG = BenchmarkConfig(
     warmup=1,
     wrapper_sweep=((16, 4), (32, 4), (32, 2)),
     alloc_sizes_mib=(1, 2),
+    wrapper_rounds=1,
 )
 
 
@@ -713,10 +718,7 @@ def _time_with_faults(
             if round_index >= warmup:
                 times[name].append(elapsed)
                 faults[name].append(_minor_faults() - before)
-    return {
-        name: {**_summary(times[name]), "minor_faults": statistics.median(faults[name])}
-        for name in cases
-    }
+    return {name: {"times_s": times[name], "faults_runs": faults[name]} for name in cases}
 
 
 def _probe_allocations(cfg: BenchmarkConfig) -> list[dict[str, Any]]:
@@ -737,8 +739,8 @@ def _probe_allocations(cfg: BenchmarkConfig) -> list[dict[str, Any]]:
             {
                 "size_mib": size_mib,
                 "pages": size_mib * _MIB // os.sysconf("SC_PAGE_SIZE"),
-                "minor_faults": statistics.median(faults),
-                "median_s": statistics.median(seconds),
+                "times_s": seconds,
+                "faults_runs": faults,
             }
         )
     return rows
@@ -773,8 +775,8 @@ def _probe_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
     result["stages"] = {
         name: {
             stage: {
-                "median_s": statistics.median(c.seconds[stage] for c in runs),
-                "minor_faults": statistics.median(c.faults[stage] for c in runs),
+                "times_s": [c.seconds[stage] for c in runs],
+                "faults_runs": [c.faults[stage] for c in runs],
             }
             for stage in WRAPPER_STAGES
             if stage in runs[0].seconds
@@ -807,11 +809,54 @@ def _probe_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
                 "head_scores_bytes": score_bytes,
                 "all_scores_bytes": score_bytes * num_heads,
                 **rows,
-                "ratio": rows["MultiHeadAttention"]["median_s"]
-                / rows["MultiHeadAttentionWrapper"]["median_s"],
             }
         )
     return result
+
+
+def _merged(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary of the samples of several child processes (``times_s``, ``faults_runs``)."""
+    times = [t for sample in samples for t in sample["times_s"]]
+    faults = [f for sample in samples for f in sample["faults_runs"]]
+    return {**_summary(times), "minor_faults": statistics.median(faults), "faults_runs": faults}
+
+
+def _merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Part 4's child results of one allocator setting, merged into medians over all rounds."""
+    first = rounds[0]
+    merged: dict[str, Any] = {
+        "rounds": len(rounds),
+        "stages_max_abs_diff": {
+            name: max(r["stages_max_abs_diff"][name] for r in rounds)
+            for name in first["stages_max_abs_diff"]
+        },
+        "allocations": [
+            {
+                "size_mib": row["size_mib"],
+                "pages": row["pages"],
+                **_merged([r["allocations"][i] for r in rounds]),
+            }
+            for i, row in enumerate(first["allocations"])
+        ],
+        "stages": {
+            name: {stage: _merged([r["stages"][name][stage] for r in rounds]) for stage in steps}
+            for name, steps in first["stages"].items()
+        },
+        "modules": {
+            mode: {name: _merged([r["modules"][mode][name] for r in rounds]) for name in rows}
+            for mode, rows in first["modules"].items()
+        },
+        "sweep": [],
+    }
+    for i, point in enumerate(first["sweep"]):
+        row = {k: v for k, v in point.items() if not isinstance(v, dict)}
+        for name in ("MultiHeadAttentionWrapper", "MultiHeadAttention"):
+            row[name] = _merged([r["sweep"][i][name] for r in rounds])
+        row["ratio"] = (
+            row["MultiHeadAttention"]["median_s"] / row["MultiHeadAttentionWrapper"]["median_s"]
+        )
+        merged["sweep"].append(row)
+    return merged
 
 
 def _cpu_caches() -> list[dict[str, Any]]:
@@ -845,34 +890,96 @@ def _bench_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
         "load_before": list(os.getloadavg()),
         "runs": {},
     }
+    other_cpu = _OtherCPU()
     package_root = str(Path(__file__).resolve().parents[1])
     settings = {"default allocator": {}, "no mmap": NO_MMAP_ENV}
+    if libc[0] != "glibc":
+        result["runs"]["no mmap"] = {"skipped": "the MALLOC_* variables are glibc's"}
+        del settings["no mmap"]
+    # the settings alternate, round by round, so that a slow spell of a shared
+    # machine does not fall on one setting only
+    rounds: dict[str, list[dict[str, Any]]] = {setting: [] for setting in settings}
+    errors: dict[str, str] = {}
+    for round_index in range(cfg.wrapper_rounds):
+        for setting, extra_env in settings.items():
+            if setting in errors:
+                continue
+            _log(f"part 4: child process {round_index + 1}/{cfg.wrapper_rounds}, {setting}")
+            env = dict(os.environ, **extra_env)
+            for key in NO_MMAP_ENV:
+                if key not in extra_env:
+                    env.pop(key, None)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+            command = [sys.executable, "-m", "llm_attention.benchmarks", "--wrapper-probe"]
+            command += ["--threads", str(torch.get_num_threads())]
+            proc = subprocess.run(
+                command,
+                input=json.dumps(asdict(cfg)),
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            if proc.returncode != 0:
+                errors[setting] = proc.stderr[-2000:]
+            else:
+                rounds[setting].append(json.loads(proc.stdout))
     for setting, extra_env in settings.items():
-        if extra_env and libc[0] != "glibc":
-            result["runs"][setting] = {"skipped": "the MALLOC_* variables are glibc's"}
-            continue
-        _log(f"part 4: child process, {setting}")
-        env = dict(os.environ, **extra_env)
-        for key in NO_MMAP_ENV:
-            if key not in extra_env:
-                env.pop(key, None)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "llm_attention.benchmarks", "--wrapper-probe"]
-        command += ["--threads", str(torch.get_num_threads())]
-        proc = subprocess.run(
-            command,
-            input=json.dumps(asdict(cfg)),
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if proc.returncode != 0:
-            result["runs"][setting] = {"error": proc.stderr[-2000:]}
-            continue
-        result["runs"][setting] = {"env": extra_env, **json.loads(proc.stdout)}
+        if setting in errors:
+            result["runs"][setting] = {"error": errors[setting]}
+        else:
+            result["runs"][setting] = {"env": extra_env, **_merge_rounds(rounds[setting])}
+    order = ("default allocator", "no mmap")
+    result["runs"] = {k: result["runs"][k] for k in order if k in result["runs"]}
     result["load_after"] = list(os.getloadavg())
+    result["other_cpu"] = other_cpu.report()
     return result
+
+
+class _OtherCPU:
+    """CPU time that other processes (and the hypervisor) took while a part ran.
+
+    The busy time of all CPUs from ``/proc/stat`` (steal time included) minus
+    the CPU time of this process and its children. ``share`` is that time as a
+    fraction of what all CPUs could have done meanwhile: 0 on a quiet machine.
+    """
+
+    def __init__(self) -> None:
+        self.start = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float] | None:
+        try:
+            import resource
+
+            with open("/proc/stat") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:9]]
+        except (ImportError, OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+        ours = sum(
+            usage.ru_utime + usage.ru_stime
+            for usage in (
+                resource.getrusage(resource.RUSAGE_SELF),
+                resource.getrusage(resource.RUSAGE_CHILDREN),
+            )
+        )
+        return time.perf_counter(), busy, ours
+
+    def report(self) -> dict[str, Any]:
+        end = self._now()
+        if self.start is None or end is None:
+            return {"method": "unavailable: needs Linux /proc/stat"}
+        wall = end[0] - self.start[0]
+        other = max((end[1] - self.start[1]) - (end[2] - self.start[2]), 0.0)
+        return {
+            "wall_s": wall,
+            "other_cpu_s": other,
+            "share": other / (wall * (os.cpu_count() or 1)) if wall > 0 else 0.0,
+            "load_average": list(os.getloadavg()),
+            "method": "/proc/stat busy time (steal included) minus this process and its children",
+        }
 
 
 def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
@@ -901,7 +1008,8 @@ def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
 
 def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
     """Run all four parts and return every number, ready for ``json.dump``."""
-    return {
+    other_cpu = _OtherCPU()
+    results = {
         "machine": _machine_info(cfg),
         "config": asdict(cfg),
         "attention": _bench_attention(cfg),
@@ -909,6 +1017,8 @@ def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
         "kv_cache": _kv_cache_rows(),
         "wrapper_vs_mha": _bench_wrapper(cfg),
     }
+    results["other_cpu"] = other_cpu.report()
+    return results
 
 
 def _log(message: str) -> None:

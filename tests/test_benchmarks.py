@@ -63,6 +63,9 @@ def test_json_has_every_row_and_the_machine(quick_run: tuple[Path, str]) -> None
     for key in ("platform", "processor", "torch", "torch_threads", "device"):
         assert key in results["machine"], key
     assert results["config"]["repeats"] == QUICK_CONFIG.repeats
+    if Path("/proc/stat").exists():  # how much of the machine other processes took meanwhile
+        other = results["other_cpu"]
+        assert other["wall_s"] > 0 and other["other_cpu_s"] >= 0 and other["share"] >= 0
 
     attention = results["attention"]
     for mode in ("forward", "forward_backward"):
