@@ -29,6 +29,8 @@ TEXT: dict[str, dict[str, str]] = {
         "timing_value": "median of {repeats} runs after {warmup} warm-up runs, round-robin",
         "sizes": "Part 1 sizes",
         "seq_lens": "Part 2 lengths L",
+        "other_cpu": "Other processes during the run",
+        "other_cpu_value": "{percent:.1f}% of all CPUs ({other_cpu_s:.1f} CPU-s in {wall_s:.0f} s)",
         "item": "Setting",
         "value": "Value",
         "variant": "Implementation",
@@ -77,9 +79,8 @@ TEXT: dict[str, dict[str, str]] = {
         "heads": "num_heads",
         "head_mib": "Scores per head, MiB",
         "all_mib": "All heads, MiB",
-        "wrap_ms": "Wrapper, ms",
-        "mha_ms": "MHA, ms",
-        "mha_faults": "MHA page faults",
+        "wrap_short": "Wrapper",
+        "mha_short": "MHA",
         "mha_over_wrap": "MHA / wrapper",
         "module": "Module",
         "mode": "Pass",
@@ -88,7 +89,8 @@ TEXT: dict[str, dict[str, str]] = {
         "faults_per_run": "page faults per run",
         "caches": (
             "Caches of this CPU: {caches}; one memory page: {page_kib} KiB; {libc}. "
-            "Load average (1 min) before and after part 4: {load_before:.2f} and {load_after:.2f}."
+            "Part 4 ran {rounds} child process(es) per setting, alternating between the two; "
+            "meanwhile other processes used {other_percent} of all CPUs."
         ),
         "cache_item": "L{level}{kind} {size} ({scope})",
         "cache_shared": "shared",
@@ -113,13 +115,12 @@ TEXT: dict[str, dict[str, str]] = {
             "while the whole gap to the wrapper is {gap_ms:.1f} ms."
         ),
         "f_cache": (
-            "**{cache_verdict}** Without page faults, masking, scaling and softmax take "
+            "**The caches.** Without page faults, masking, scaling and softmax take "
             "{mha_elem:.1f} ms on the one {all_mib:,.0f} MiB tensor of `MultiHeadAttention` and "
             "{wrap_elem:.1f} ms on the wrapper's {num_heads} tensors of {head_mib:,.0f} MiB "
-            "(L3 cache: {l3})."
+            "(L3 cache: {l3}): a difference of {cache_ms:.1f} ms, {cache_percent:.0f}% of the "
+            "steps of `MultiHeadAttention`."
         ),
-        "cache_none": "No sign of a cache effect.",
-        "cache_some": "A cache effect.",
         "f_copy": (
             "**The copy before `.view()`.** Merging the heads with "
             "`.transpose(1, 2).contiguous()` takes {merge:.2f} ms, the wrapper's `torch.cat` "
@@ -144,6 +145,10 @@ TEXT: dict[str, dict[str, str]] = {
         "timing_value": "先预热 {warmup} 次，再计时 {repeats} 次取中位数，各实现轮流运行",
         "sizes": "第 1 部分的规模",
         "seq_lens": "第 2 部分的长度 L",
+        "other_cpu": "运行期间其他进程的占用",
+        "other_cpu_value": (
+            "全部 CPU 的 {percent:.1f}%（{wall_s:.0f} 秒内共 {other_cpu_s:.1f} CPU 秒）"
+        ),
         "item": "项目",
         "value": "取值",
         "variant": "实现",
@@ -192,9 +197,8 @@ TEXT: dict[str, dict[str, str]] = {
         "heads": "num_heads",
         "head_mib": "每个头的分数，MiB",
         "all_mib": "全部头，MiB",
-        "wrap_ms": "包装类，ms",
-        "mha_ms": "MHA，ms",
-        "mha_faults": "MHA 缺页次数",
+        "wrap_short": "包装类",
+        "mha_short": "MHA",
         "mha_over_wrap": "MHA / 包装类",
         "module": "模块",
         "mode": "计算",
@@ -203,7 +207,8 @@ TEXT: dict[str, dict[str, str]] = {
         "faults_per_run": "每次运行的缺页次数",
         "caches": (
             "这颗 CPU 的缓存：{caches}；一个内存页 {page_kib} KiB；{libc}。"
-            "第 4 部分开始前与结束后的 1 分钟平均负载：{load_before:.2f} 和 {load_after:.2f}。"
+            "第 4 部分每种设置运行 {rounds} 个子进程，两种设置交替进行；"
+            "其间其他进程占用了全部 CPU 的 {other_percent}。"
         ),
         "cache_item": "L{level}{kind} {size}（{scope}）",
         "cache_shared": "共享",
@@ -217,7 +222,7 @@ TEXT: dict[str, dict[str, str]] = {
         "f_faults": (
             "**缺页。**`MultiHeadAttention` 的一次前向引发 {mha_faults:,.0f} 次缺页异常（page "
             "fault，都是无须读盘的 minor fault），相当于从内核新要了 {mha_fault_mib:,.0f} MiB "
-            "内存；包装类只有 {wrap_faults:,.0f} 次。发生缺页的步骤是 {stages}："
+            "内存；包装类只有 {wrap_faults:,.0f} 次。发生缺页的步骤是{stages}："
             "每一步都写出一个新的 `(b, num_heads, num_tokens, num_tokens)` 张量，"
             "大小 {all_mib:,.0f} MiB。"
         ),
@@ -226,12 +231,11 @@ TEXT: dict[str, dict[str, str]] = {
             "{fault_ms:.1f} ms，而它与包装类的全部差距是 {gap_ms:.1f} ms。"
         ),
         "f_cache": (
-            "**{cache_verdict}**没有缺页时，遮蔽、缩放和 softmax 在 `MultiHeadAttention` "
+            "**缓存。**没有缺页时，遮蔽、缩放和 softmax 在 `MultiHeadAttention` "
             "那一个 {all_mib:,.0f} MiB 的张量上共花 {mha_elem:.1f} ms，在包装类的 {num_heads} 个 "
-            "{head_mib:,.0f} MiB 的张量上共花 {wrap_elem:.1f} ms（L3 缓存：{l3}）。"
+            "{head_mib:,.0f} MiB 的张量上共花 {wrap_elem:.1f} ms（L3 缓存：{l3}），相差 "
+            "{cache_ms:.1f} ms，占 `MultiHeadAttention` 各步合计的 {cache_percent:.0f}%。"
         ),
-        "cache_none": "看不出缓存的作用。",
-        "cache_some": "缓存起了作用。",
         "f_copy": (
             "**`.view()` 之前的那次复制。**用 `.transpose(1, 2).contiguous()` 合并各头要 "
             "{merge:.2f} ms，包装类的 `torch.cat` 要 {cat:.2f} ms。"
@@ -305,6 +309,11 @@ def render_machine(results: dict[str, Any], lang: str) -> str:
         ],
         [t["seq_lens"], ", ".join(str(n) for n in cfg["seq_lens"])],
     ]
+    if "share" in results.get("other_cpu", {}):
+        other = results["other_cpu"]
+        rows.append(
+            [t["other_cpu"], t["other_cpu_value"].format(**other, percent=100 * other["share"])]
+        )
     return _table([t["item"], t["value"]], rows, "ll")
 
 
@@ -487,8 +496,12 @@ def render_wrapper_caches(results: dict[str, Any], lang: str) -> str:
         caches=("、" if lang == "zh" else ", ").join(caches),
         page_kib=part["page_size"] // 1024,
         libc=part["libc"],
-        load_before=part["load_before"][0],
-        load_after=part["load_after"][0],
+        rounds=part["runs"]["default allocator"].get("rounds", 1),
+        other_percent=(
+            f"{100 * part['other_cpu']['share']:.1f}%"
+            if "share" in part.get("other_cpu", {})
+            else "?"
+        ),
     )
 
 
@@ -561,9 +574,9 @@ def render_wrapper_sweep(results: dict[str, Any], lang: str) -> str:
     t, runs = TEXT[lang], _part4_runs(results)
     header = [t["tokens"], t["heads"], t["head_mib"], t["all_mib"]]
     for setting in runs:
-        label = f"<br><small>{t[SETTINGS[setting]]}</small>"
-        header += [t["wrap_ms"] + label, t["mha_ms"] + label, t["mha_faults"] + label]
-        header += [t["mha_over_wrap"] + label]
+        for key in ("wrap_short", "mha_short"):
+            header.append(t["ms_faults"].format(name=f"{t[key]}<br>{t[SETTINGS[setting]]}"))
+        header.append(f"{t['mha_over_wrap']}<br>{t[SETTINGS[setting]]}")
     first = next(iter(runs.values()))["sweep"]
     rows = []
     for i, point in enumerate(first):
@@ -575,14 +588,18 @@ def render_wrapper_sweep(results: dict[str, Any], lang: str) -> str:
         ]
         for run in runs.values():
             p = run["sweep"][i]
-            row += [
-                _ms(p[WRAPPER]["median_s"]),
-                _ms(p[MHA]["median_s"]),
-                f"{p[MHA]['minor_faults']:,.0f}",
-                f"**{p['ratio']:.2f}**",
-            ]
+            row += [_ms_faults(p[WRAPPER], t), _ms_faults(p[MHA], t), f"**{p['ratio']:.2f}**"]
         rows.append(row)
     return _table(header, rows, "r" * len(header))
+
+
+def _join(items: list[str], lang: str) -> str:
+    """Join quoted names: “a”, “b” and “c” in English, “a”、“b”和“c” in Chinese."""
+    if len(items) < 2:
+        return "".join(items)
+    if lang == "zh":
+        return "、".join(items[:-1]) + "和" + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def wrapper_findings(results: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -615,7 +632,7 @@ def wrapper_findings(results: dict[str, Any], lang: str) -> dict[str, Any]:
         "mha_faults": fwd[MHA]["minor_faults"],
         "wrap_faults": fwd[WRAPPER]["minor_faults"],
         "mha_fault_mib": fwd[MHA]["minor_faults"] * part["page_size"] / 2**20,
-        "stages": ("、" if lang == "zh" else ", ").join(f"“{_name(s, lang)}”" for s in faulting),
+        "stages": _join([f"“{_name(s, lang)}”" for s in faulting], lang),
         "all_mib": head_bytes * cfg["num_heads"] / 2**20,
         "head_mib": head_bytes / 2**20,
         "num_heads": cfg["num_heads"],
@@ -623,6 +640,10 @@ def wrapper_findings(results: dict[str, Any], lang: str) -> dict[str, Any]:
         "gap_ms": ms(default, MHA) - ms(default, WRAPPER),
         "mha_elem": ms(kept, MHA, ELEMENTWISE),
         "wrap_elem": ms(kept, WRAPPER, ELEMENTWISE),
+        "cache_ms": ms(kept, MHA, ELEMENTWISE) - ms(kept, WRAPPER, ELEMENTWISE),
+        "cache_percent": 100
+        * (ms(kept, MHA, ELEMENTWISE) - ms(kept, WRAPPER, ELEMENTWISE))
+        / ms(kept, MHA),
         "l3": _cache_size(l3[0]) if l3 else "?",
         "merge": ms(kept, MHA, ("merge heads",)),
         "cat": ms(kept, WRAPPER, ("merge heads",)),
@@ -637,9 +658,6 @@ def render_wrapper_findings(results: dict[str, Any], lang: str) -> str:
     if (missing := _missing_part4(results, lang)) is not None:
         return missing
     t, figures = TEXT[lang], wrapper_findings(results, lang)
-    # "no cache effect" only if the elementwise steps differ by less than a fifth
-    same = abs(figures["mha_elem"] - figures["wrap_elem"]) < 0.2 * figures["wrap_elem"]
-    figures["cache_verdict"] = t["cache_none" if same else "cache_some"]
     keys = ("f_total", "f_faults", "f_cost", "f_cache", "f_copy", "f_out_proj")
     return "\n".join(f"- {t[key].format(**figures)}" for key in keys) + "\n"
 
