@@ -139,9 +139,9 @@ class KVCacheMultiHeadAttention(MultiHeadAttention):
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         ):
             raise RuntimeError(
-                "use_cache=True is for inference: the cache is written in place, which "
-                "autograd cannot differentiate through; call the module under "
-                "torch.no_grad() or torch.inference_mode()"
+                "use_cache=True is for inference: each call writes into the cache in place, "
+                "changing tensors that earlier calls saved for backward; call the module "
+                "under torch.no_grad() or torch.inference_mode()"
             )
         unbatched = x.dim() == 2
         if unbatched:
