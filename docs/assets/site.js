@@ -47,6 +47,7 @@ const SCROLL_BOXES = [
   ".jupyter-wrapper .jp-OutputArea-output pre",
   ".md-typeset div.arithmatex",
   ".md-typeset .attention-figure",
+  ".md-typeset .md-typeset__scrollwrap", // Material's wrapper around a wide table
 ].join(", ");
 
 const scrollBoxObserver =
