@@ -74,41 +74,6 @@ function focusableScrollBoxes() {
   }
 }
 
-// Search in Chinese: the index holds words (jieba segments the text at build time), and
-// Material's search worker splits the Chinese of a query into index words itself, but it
-// never finds the last word of a run of Chinese characters, so 注意力权重 is searched as
-// 注意力 alone. Split Chinese runs into words with the browser's own segmenter before the
-// query reaches the worker; the worker then gets one word per run. Runs of one-character
-// segments stay together (the segmenter cuts words it does not know, like 权重, into
-// characters; the worker matches such a run against the index as a whole).
-// Material 9 has no query-transform hook; a query is the worker message {type: 2, data}.
-function segmentChinese(query) {
-  if (typeof Intl === "undefined" || typeof Intl.Segmenter !== "function") return query;
-  const segmenter = new Intl.Segmenter("zh", { granularity: "word" });
-  return query.replace(/\p{sc=Han}+/gu, (run) => {
-    const words = [];
-    for (const { segment } of segmenter.segment(run)) {
-      const last = words.length - 1;
-      if (segment.length === 1 && last >= 0 && words[last].single) {
-        words[last].text += segment;
-      } else {
-        words.push({ text: segment, single: segment.length === 1 });
-      }
-    }
-    return words.map((word) => word.text).join(" ");
-  });
-}
-
-if (typeof Worker === "function") {
-  const postMessage = Worker.prototype.postMessage;
-  Worker.prototype.postMessage = function (message, ...rest) {
-    if (message && message.type === 2 && typeof message.data === "string") {
-      message = { ...message, data: segmentChinese(message.data) };
-    }
-    return postMessage.call(this, message, ...rest);
-  };
-}
-
 function onPage() {
   typesetMath();
   keepAnchorOnLanguageSwitch();

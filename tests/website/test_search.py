@@ -64,3 +64,19 @@ def test_query_finds_the_right_page(site_dir: Path, query: str, expected: str) -
     hits = search(site_dir, query)
     pages = {h.split("#")[0] for h in hits}
     assert expected in pages, f"{query!r} did not find {expected}; found {sorted(pages)[:10]}"
+
+
+def test_every_glossary_term_is_a_tag_of_its_section(site_dir: Path) -> None:
+    """The build wrote each term of tools/search_terms.py into its section's tags (the hook
+    leaves an index of one language alone, so a build where it never saw both would pass
+    silently without this check)."""
+    from search_terms import LANG_PREFIX, TERMS
+
+    docs = {doc["location"]: doc for doc in load_index(site_dir)[1]}
+    missing = []
+    for term in TERMS:
+        for lang, queries in (("en", term.en), ("zh", term.zh)):
+            location = LANG_PREFIX[lang] + term.section
+            tags = [t.replace("\u200b", "") for t in docs.get(location, {}).get("tags", [])]
+            missing += [f"{lang} {q!r} -> {location}" for q in queries if q not in tags]
+    assert not missing, missing
