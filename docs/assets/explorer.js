@@ -1,0 +1,720 @@
+// The attention explorer: the chapter's computation, live in the page.
+//
+// It runs on a page that holds <div data-attention-explorer>, and does nothing elsewhere. The
+// numbers it computes from (embeddings, seeded weight matrices, torch's dropout draws, random
+// vectors) are exported from the package at build time into assets/explorer/data.json by
+// tools/explorer_data.py; the arithmetic (a few small matrix products and a softmax) is done
+// here, in plain JavaScript. Under the view it shows the Python code that computes the same
+// numbers with llm_attention; the browser tests run that code and compare.
+(function () {
+  "use strict";
+
+  const STAGES = ["3.3", "3.4", "3.5", "3.6"];
+  const DROPOUT_RATES = ["0", "0.1", "0.5"];
+  const MAX_HEADS = 3;
+
+  const TEXT = {
+    en: {
+      loading: "Loading the explorer…",
+      failed: "The explorer could not load its data",
+      sentence: "Sentence",
+      bookSentence: "The book's example (3.3.1)",
+      query: "Query token",
+      stage: "Stage of the chapter",
+      stages: {
+        "3.3": "3.3 No trainable weights",
+        "3.4": "3.4 Trainable weights",
+        "3.5": "3.5 Causal mask and dropout",
+        "3.6": "3.6 Multi-head",
+      },
+      weights: "Weights",
+      weightNames: { v1: "SelfAttention_v1, seed 123", v2: "SelfAttention_v2, seed 789" },
+      scale: "Divide the scores by √d_k",
+      causal: "Causal mask",
+      dropout: "Dropout rate p",
+      heads: "Heads",
+      row: { scores: "score", weights: "weight", before: "before dropout", head: "head" },
+      queryRow: (token) => `The row of the query “${token}”`,
+      context: (token) => `Context vector of “${token}”`,
+      heatmap: (head) =>
+        head === null ? "Attention weights, all queries" : `Attention weights of head ${head + 1}`,
+      heatmapQuery: "query ↓ key →",
+      code: "Python code for this view (copy it and run it)",
+      copy: "Copy",
+      copied: "Copied",
+      status: (token, weights, context) =>
+        `Query “${token}”: weights ${weights}; context vector ${context}.`,
+      dropoutNote: (p) =>
+        `Dropout keeps each weight with probability ${1 - p} and multiplies the kept ones by ` +
+        `1/(1−p) = ${fmt(1 / (1 - p))}; the zeros are the dropped ones.`,
+      dk: "Why divide by √d_k",
+      dkLabel: "Dimension d_k of the random query and keys",
+      dkRow: { unscaled: "softmax(q·k)", scaled: "softmax(q·k / √d_k)" },
+      dkKey: (i) => `key ${i + 1}`,
+      dkCaption: (dK) => `Softmax of the six scores q·k, d_k = ${dK}`,
+      dkStatus: (dK, a, b) =>
+        `d_k = ${dK}: the largest weight is ${a} without the division and ${b} with it.`,
+      dkCode: "Python code for these numbers",
+    },
+    zh: {
+      loading: "正在加载注意力探索器……",
+      failed: "注意力探索器的数据加载失败",
+      sentence: "句子",
+      bookSentence: "书中的例句（3.3.1）",
+      query: "查询词元",
+      stage: "本章的阶段",
+      stages: {
+        "3.3": "3.3 无可训练权重",
+        "3.4": "3.4 可训练权重",
+        "3.5": "3.5 因果掩码与 dropout",
+        "3.6": "3.6 多头",
+      },
+      weights: "权重",
+      weightNames: { v1: "SelfAttention_v1，种子 123", v2: "SelfAttention_v2，种子 789" },
+      scale: "分数除以 √d_k",
+      causal: "因果掩码",
+      dropout: "dropout 比例 p",
+      heads: "头数",
+      row: { scores: "分数", weights: "权重", before: "dropout 之前", head: "头" },
+      queryRow: (token) => `查询“${token}”这一行`,
+      context: (token) => `“${token}”的上下文向量`,
+      heatmap: (head) => (head === null ? "注意力权重（全部查询）" : `第 ${head + 1} 个头的注意力权重`),
+      heatmapQuery: "查询 ↓ 键 →",
+      code: "生成当前视图的 Python 代码（可复制运行）",
+      copy: "复制",
+      copied: "已复制",
+      status: (token, weights, context) => `查询“${token}”：权重 ${weights}；上下文向量 ${context}。`,
+      dropoutNote: (p) =>
+        `dropout 以 ${1 - p} 的概率保留每个权重，并把保留下来的乘以 1/(1−p) = ${fmt(1 / (1 - p))}；` +
+        "为 0 的就是被丢弃的。",
+      dk: "为什么要除以 √d_k",
+      dkLabel: "随机查询和键的维度 d_k",
+      dkRow: { unscaled: "softmax(q·k)", scaled: "softmax(q·k / √d_k)" },
+      dkKey: (i) => `键 ${i + 1}`,
+      dkCaption: (dK) => `六个分数 q·k 的 softmax，d_k = ${dK}`,
+      dkStatus: (dK, a, b) => `d_k = ${dK}：不除时最大的权重是 ${a}，除以 √d_k 后是 ${b}。`,
+      dkCode: "生成这组数字的 Python 代码",
+    },
+  };
+
+  function fmt(value, digits = 4) {
+    if (value === -Infinity) return "-inf";
+    const text = value.toFixed(digits);
+    return /^-0\.0*$/.test(text) ? text.slice(1) : text; // no "-0.0000"
+  }
+
+  // ------------------------------------------------------------------ the math
+  function matmul(a, b) {
+    return a.map((row) =>
+      b[0].map((_, j) => row.reduce((sum, value, k) => sum + value * b[k][j], 0)),
+    );
+  }
+
+  function transpose(a) {
+    return a[0].map((_, j) => a.map((row) => row[j]));
+  }
+
+  // softmax of one row; -Infinity (a masked score) gets weight 0
+  function softmax(row) {
+    const max = Math.max(...row.filter((v) => v !== -Infinity));
+    const exps = row.map((v) => (v === -Infinity ? 0 : Math.exp(v - max)));
+    const sum = exps.reduce((s, v) => s + v, 0);
+    return exps.map((v) => v / sum);
+  }
+
+  // scaled dot-product attention of x with one set of weights
+  function attend(x, w, state) {
+    const queries = matmul(x, w.W_query);
+    const keys = matmul(x, w.W_key);
+    const values = matmul(x, w.W_value);
+    const dK = keys[0].length;
+    let scores = matmul(queries, transpose(keys));
+    if (state.causal) {
+      scores = scores.map((row, i) => row.map((v, j) => (j > i ? -Infinity : v)));
+    }
+    const scale = state.scale ? 1 / Math.sqrt(dK) : 1;
+    const before = scores.map((row) => softmax(row.map((v) => v * scale)));
+    let weights = before;
+    if (state.keep) {
+      const p = state.p;
+      weights = before.map((row, i) => row.map((v, j) => (state.keep[i][j] ? v / (1 - p) : 0)));
+    }
+    return { scores, before, weights, context: matmul(weights, values) };
+  }
+
+  function compute(state, data) {
+    const sentence = data.sentences.find((s) => s.id === state.sentence);
+    const x = sentence.embeddings;
+    if (state.stage === "3.3") {
+      const scores = matmul(x, transpose(x));
+      const weights = scores.map(softmax);
+      return { heads: [{ scores, before: weights, weights }], context: matmul(weights, x) };
+    }
+    if (state.stage === "3.6") {
+      const heads = data.heads[String(state.heads)].map((w) =>
+        attend(x, w, { scale: true, causal: true }),
+      );
+      const context = x.map((_, i) => heads.flatMap((head) => head.context[i]));
+      return { heads, context };
+    }
+    const p = state.stage === "3.5" ? Number(state.dropout) : 0;
+    const head = attend(x, data.weights[state.weights], {
+      scale: state.scale,
+      causal: state.stage === "3.5" && state.causal,
+      p,
+      keep: p > 0 ? data.dropout.keep[state.dropout][String(x.length)] : null,
+    });
+    return { heads: [head], context: head.context };
+  }
+
+  function dkDemo(data, dK) {
+    const draw = data.dk.draws[String(dK)];
+    const scores = draw.K.map((key) => key.reduce((s, v, i) => s + v * draw.q[i], 0));
+    return {
+      unscaled: softmax(scores),
+      scaled: softmax(scores.map((v) => v / Math.sqrt(dK))),
+    };
+  }
+
+  // ------------------------------------------------------------------ the Python code
+  function importLine(names) {
+    const line = `from llm_attention import ${names.join(", ")}`;
+    if (line.length <= 82) return [line];
+    return ["from llm_attention import (", ...names.map((n) => `    ${n},`), ")"];
+  }
+
+  function pythonCode(state, sentence) {
+    const names = [];
+    const body = [];
+    const q = state.query;
+    if (sentence.id === "book") {
+      names.push("example_inputs");
+    } else {
+      names.push("embed_text", "token_strings");
+    }
+    if (state.stage === "3.3") {
+      body.push(
+        "scores = x @ x.T  # every token's dot product with every token",
+        "weights = torch.softmax(scores, dim=-1)",
+        "context = weights @ x",
+      );
+    } else if (state.stage === "3.6") {
+      names.push("MultiHeadAttentionWrapper");
+      body.push(
+        "torch.manual_seed(123)",
+        "mha = MultiHeadAttentionWrapper(",
+        `    d_in=3, d_out=2, context_length=x.shape[0], dropout=0.0, num_heads=${state.heads}`,
+        ")",
+        "# weights: (num_heads, num_tokens, num_tokens)",
+        "context, weights = mha(x, return_attn_weights=True)",
+      );
+    } else {
+      const v1 = state.weights === "v1";
+      names.push(v1 ? "SelfAttention_v1" : "SelfAttention_v2");
+      body.push(
+        `torch.manual_seed(${v1 ? 123 : 789})`,
+        `sa = ${v1 ? "SelfAttention_v1" : "SelfAttention_v2"}(d_in=3, d_out=2)`,
+        v1
+          ? "queries, keys, values = x @ sa.W_query, x @ sa.W_key, x @ sa.W_value"
+          : "queries, keys, values = sa.W_query(x), sa.W_key(x), sa.W_value(x)",
+        "scores = queries @ keys.T",
+      );
+      const causal = state.stage === "3.5" && state.causal;
+      if (causal) {
+        names.push("causal_mask");
+        body.push("scores = scores.masked_fill(causal_mask(x.shape[0]), -torch.inf)");
+      }
+      body.push(
+        state.scale
+          ? "weights = torch.softmax(scores / keys.shape[-1] ** 0.5, dim=-1)"
+          : "weights = torch.softmax(scores, dim=-1)  # no division by sqrt(d_k)",
+      );
+      if (state.stage === "3.5" && state.dropout !== "0") {
+        body.push(
+          "torch.manual_seed(123)",
+          `dropout = torch.nn.Dropout(${state.dropout})  # a new module is in training mode`,
+          `weights = dropout(weights)  # kept weights times 1 / (1 - ${state.dropout})`,
+        );
+      }
+      body.push("context = weights @ values");
+      if (state.stage === "3.4" && state.scale) {
+        body.push("print(torch.allclose(context, sa(x)))  # the module computes the same");
+      }
+    }
+    const token = JSON.stringify(sentence.tokens[q]);
+    const head =
+      sentence.id === "book"
+        ? ['x = example_inputs()  # "Your journey starts with one step", (6, 3)']
+        : [
+            `ids, x = embed_text(${JSON.stringify(sentence.text)}, output_dim=3)  # seed 123`,
+            "print(token_strings(ids))",
+          ];
+    return [
+      "import torch",
+      ...importLine(names),
+      "",
+      ...head,
+      ...body,
+      `print(weights[${state.stage === "3.6" ? ":, " : ""}${q}])  # the row of query ${q + 1}, ${token}`,
+      `print(context[${q}])`,
+    ].join("\n");
+  }
+
+  function dkCode(dK) {
+    return [
+      "import torch",
+      "",
+      "torch.manual_seed(123)",
+      `d_k = ${dK}`,
+      "q, K = torch.randn(d_k), torch.randn(6, d_k)  # a query and six keys",
+      "scores = K @ q",
+      "unscaled = torch.softmax(scores, dim=0)",
+      "scaled = torch.softmax(scores / d_k**0.5, dim=0)",
+      "print(unscaled)",
+      "print(scaled)",
+    ].join("\n");
+  }
+
+  // ------------------------------------------------------------------ the page
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === false || value === null || value === undefined) continue;
+      node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  let uid = 0;
+  function field(label, control, wrapperClass = "ae-field") {
+    const id = `ae-${++uid}`;
+    control.id = id;
+    return el("div", { class: wrapperClass }, el("label", { for: id }, label), control);
+  }
+
+  function select(name, options) {
+    return el(
+      "select",
+      { name },
+      options.map(([value, label]) => el("option", { value }, label)),
+    );
+  }
+
+  function typeset(node, tex) {
+    if (typeof katex !== "undefined") {
+      katex.render(tex, node, { throwOnError: false, displayMode: true });
+    } else {
+      node.textContent = tex;
+    }
+  }
+
+  // a box that scrolls sideways must be reachable from the keyboard
+  function markScrollable(box) {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+    else box.removeAttribute("tabindex");
+  }
+
+  function formula(state) {
+    const scaled = (s) => (state.scale || state.stage === "3.6" ? `\\frac{${s}}{\\sqrt{d_k}}` : s);
+    if (state.stage === "3.3") {
+      return (
+        "\\omega_{ij} = x^{(i)} \\cdot x^{(j)}, \\quad " +
+        "\\alpha_{ij} = \\operatorname{softmax}_j(\\omega_{ij}), \\quad " +
+        "z^{(i)} = \\textstyle\\sum_j \\alpha_{ij}\\, x^{(j)}"
+      );
+    }
+    if (state.stage === "3.6") {
+      return (
+        "Z_h = \\operatorname{softmax}\\!\\left(" +
+        scaled("Q_h K_h^\\top") +
+        " + M\\right) V_h, \\quad Z = [\\,Z_1 \\,\\cdots\\, Z_{" +
+        state.heads +
+        "}\\,]"
+      );
+    }
+    const mask = state.stage === "3.5" && state.causal ? " + M" : "";
+    let tex = `A = \\operatorname{softmax}\\!\\left(${scaled("QK^\\top")}${mask}\\right)`;
+    if (state.stage === "3.5" && state.dropout !== "0") {
+      tex += ", \\quad A' = \\tfrac{1}{1-p}\\, D \\odot A, \\quad Z = A'V";
+    } else {
+      tex += ", \\quad Z = AV";
+    }
+    return "Q = XW_q,\\; K = XW_k,\\; V = XW_v, \\quad " + tex;
+  }
+
+  function applies(stage) {
+    return {
+      weights: stage === "3.4" || stage === "3.5",
+      scale: stage === "3.4" || stage === "3.5",
+      causal: stage === "3.5",
+      dropout: stage === "3.5",
+      heads: stage === "3.6",
+    };
+  }
+
+  function initialState(root) {
+    const params = new URLSearchParams(location.search);
+    const stage = params.get("stage") || root.dataset.stage || "3.3";
+    return {
+      stage: STAGES.includes(stage) ? stage : "3.3",
+      sentence: params.get("sentence") || "book",
+      query: Number.parseInt(params.get("query") || "1", 10),
+      weights: "v2",
+      scale: true,
+      causal: true,
+      dropout: "0",
+      heads: 2,
+      dk: 6,
+    };
+  }
+
+  function build(root, data, t) {
+    const state = initialState(root);
+    if (!data.sentences.some((s) => s.id === state.sentence)) state.sentence = "book";
+
+    const sentenceSelect = select(
+      "sentence",
+      data.sentences.map((s) => [s.id, s.id === "book" ? `${t.bookSentence}: ${s.text}` : s.text]),
+    );
+    const querySelect = el("select", { name: "query" });
+    const stageRadios = STAGES.map((stage) => {
+      const id = `ae-${++uid}`;
+      return el(
+        "span",
+        { class: "ae-radio" },
+        el("input", { type: "radio", name: "stage", value: stage, id }),
+        el("label", { for: id }, t.stages[stage]),
+      );
+    });
+    const weightsSelect = select(
+      "weights",
+      ["v1", "v2"].map((v) => [v, t.weightNames[v]]),
+    );
+    const scaleBox = el("input", { type: "checkbox", name: "scale" });
+    const causalBox = el("input", { type: "checkbox", name: "causal" });
+    const dropoutSelect = select(
+      "dropout",
+      DROPOUT_RATES.map((p) => [p, p]),
+    );
+    const headsSelect = select(
+      "heads",
+      Array.from({ length: MAX_HEADS }, (_, i) => [String(i + 1), String(i + 1)]),
+    );
+
+    const optional = {
+      weights: field(t.weights, weightsSelect),
+      scale: field(t.scale, scaleBox, "ae-field ae-check"),
+      causal: field(t.causal, causalBox, "ae-field ae-check"),
+      dropout: field(t.dropout, dropoutSelect),
+      heads: field(t.heads, headsSelect),
+    };
+    const controls = el(
+      "form",
+      { class: "ae-controls", "aria-label": t.stage },
+      field(t.sentence, sentenceSelect),
+      field(t.query, querySelect),
+      el("fieldset", { class: "ae-stages" }, el("legend", {}, t.stage), stageRadios),
+      Object.values(optional),
+    );
+    controls.addEventListener("submit", (event) => event.preventDefault());
+
+    const formulaBox = el("div", { class: "ae-formula", "data-formula": true });
+    const rowBox = el("div", { class: "ae-scroll" });
+    const contextBox = el("p", { class: "ae-context", "data-context": true });
+    const noteBox = el("p", { class: "ae-note" });
+    const heatmapBox = el("div", { class: "ae-heatmaps" });
+    const codeBox = el("code", {});
+    const copyButton = el("button", { type: "button", class: "md-button ae-copy" }, t.copy);
+    const status = el("p", {
+      class: "ae-status",
+      "data-status": true,
+      "aria-live": "polite",
+      role: "status",
+    });
+
+    const dkRange = el("input", { type: "range", name: "dk", min: "0", max: "9", step: "1" });
+    const dkValue = el("output", { "data-dk-value": true });
+    const dkTable = el("div", { class: "ae-scroll" });
+    const dkCodeBox = el("code", {});
+    const dkStatus = el("p", { class: "ae-status", "aria-live": "polite", role: "status" });
+    const dkSection = el(
+      "section",
+      { class: "ae-dk", "data-dk": true, "aria-label": t.dk },
+      el("h3", {}, t.dk),
+      el("div", { class: "ae-field" }, el("label", { for: "ae-dk" }, t.dkLabel), dkRange, dkValue),
+      dkTable,
+      dkStatus,
+      el("p", { class: "ae-code-label" }, t.dkCode),
+      el("pre", { "data-dk-code": true }, dkCodeBox),
+    );
+    dkRange.id = "ae-dk";
+
+    root.replaceChildren(
+      controls,
+      formulaBox,
+      rowBox,
+      contextBox,
+      noteBox,
+      heatmapBox,
+      status,
+      el("div", { class: "ae-code-head" }, el("p", { class: "ae-code-label" }, t.code), copyButton),
+      el("pre", { "data-code": true }, codeBox),
+      dkSection,
+    );
+
+    function fillQueries() {
+      const sentence = data.sentences.find((s) => s.id === state.sentence);
+      const n = sentence.tokens.length;
+      if (!(state.query >= 0 && state.query < n)) state.query = Math.min(1, n - 1);
+      querySelect.replaceChildren(
+        ...sentence.tokens.map((token, i) =>
+          el("option", { value: String(i) }, `${i + 1}: ${JSON.stringify(token)}`),
+        ),
+      );
+      querySelect.value = String(state.query);
+    }
+
+    function table(attrs, caption, tokens, rows, options = {}) {
+      return el(
+        "table",
+        attrs,
+        el("caption", {}, caption),
+        el(
+          "thead",
+          {},
+          el(
+            "tr",
+            {},
+            el("th", { scope: "col" }, options.corner || ""),
+            tokens.map((tok) => el("th", { scope: "col" }, tok)),
+          ),
+        ),
+        el(
+          "tbody",
+          {},
+          rows.map((row) =>
+            el(
+              "tr",
+              row.attrs || {},
+              el("th", { scope: "row" }, row.label),
+              row.values.map((v) =>
+                el(
+                  "td",
+                  options.shade ? { style: `--w:${Math.max(0, Math.min(1, v)).toFixed(3)}` } : {},
+                  fmt(v, options.digits || 4),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+
+    function render() {
+      const sentence = data.sentences.find((s) => s.id === state.sentence);
+      const tokens = sentence.tokens.map((tok) => JSON.stringify(tok).slice(1, -1));
+      const on = applies(state.stage);
+      for (const [name, wrapper] of Object.entries(optional)) {
+        wrapper.hidden = !on[name];
+        wrapper.querySelector("select, input").disabled = !on[name];
+      }
+      const result = compute(state, data);
+      const q = state.query;
+
+      typeset(formulaBox, formula(state));
+      const rows = [];
+      const multi = state.stage === "3.6";
+      result.heads.forEach((head, h) => {
+        const label = multi ? `${t.row.head} ${h + 1}: ${t.row.weights}` : t.row.weights;
+        if (!multi) {
+          rows.push({ label: t.row.scores, values: head.scores[q], attrs: { "data-row": "scores" } });
+        }
+        if (head.weights !== head.before) {
+          rows.push({
+            label: t.row.before,
+            values: head.before[q],
+            attrs: { "data-row": "weights-before-dropout" },
+          });
+        }
+        rows.push({
+          label,
+          values: head.weights[q],
+          attrs: { "data-row": "weights", "data-head": String(h) },
+        });
+      });
+      rowBox.replaceChildren(
+        table({ class: "ae-table", "data-query-row": true }, t.queryRow(tokens[q]), tokens, rows),
+      );
+      contextBox.replaceChildren(
+        `${t.context(tokens[q])}: [`,
+        ...result.context[q].flatMap((v, i) => [
+          i ? ", " : "",
+          el("span", { "data-value": true }, fmt(v)),
+        ]),
+        "]",
+      );
+      const p = state.stage === "3.5" ? Number(state.dropout) : 0;
+      noteBox.textContent = p > 0 ? t.dropoutNote(p) : "";
+      noteBox.hidden = p === 0;
+      heatmapBox.replaceChildren(
+        ...result.heads.map((head, h) =>
+          el(
+            "div",
+            { class: "ae-scroll" },
+            table(
+              { class: "ae-table ae-heatmap", "data-heatmap": true, "data-head": String(h) },
+              t.heatmap(multi ? h : null),
+              tokens,
+              head.weights.map((values, i) => ({
+                label: tokens[i],
+                values,
+                attrs: i === q ? { "aria-current": "true" } : {},
+              })),
+              { shade: true, digits: 2, corner: t.heatmapQuery },
+            ),
+          ),
+        ),
+      );
+      codeBox.textContent = pythonCode(state, sentence);
+      const weightsText = result.heads.map((head) => head.weights[q].map((v) => fmt(v)).join(", "));
+      status.textContent = t.status(
+        tokens[q],
+        weightsText.join(" | "),
+        `[${result.context[q].map((v) => fmt(v)).join(", ")}]`,
+      );
+      root.dataset.state = JSON.stringify(state);
+      root.querySelectorAll(".ae-scroll, .ae-formula").forEach(markScrollable);
+    }
+
+    function renderDk() {
+      const dK = 2 ** state.dk;
+      const { unscaled, scaled } = dkDemo(data, dK);
+      dkValue.textContent = `d_k = ${dK}`;
+      dkRange.setAttribute("aria-valuetext", `d_k = ${dK}`);
+      dkTable.replaceChildren(
+        table(
+          { class: "ae-table ae-heatmap" },
+          t.dkCaption(dK),
+          unscaled.map((_, i) => t.dkKey(i)),
+          [
+            { label: t.dkRow.unscaled, values: unscaled, attrs: { "data-row": "unscaled" } },
+            { label: t.dkRow.scaled, values: scaled, attrs: { "data-row": "scaled" } },
+          ],
+          { shade: true },
+        ),
+      );
+      dkStatus.textContent = t.dkStatus(dK, fmt(Math.max(...unscaled)), fmt(Math.max(...scaled)));
+      dkCodeBox.textContent = dkCode(dK);
+      root.dataset.state = JSON.stringify(state);
+      markScrollable(dkTable);
+    }
+
+    // controls -> state
+    sentenceSelect.value = state.sentence;
+    fillQueries();
+    for (const radio of root.querySelectorAll("input[name=stage]")) {
+      radio.checked = radio.value === state.stage;
+      radio.addEventListener("change", () => {
+        if (radio.checked) state.stage = radio.value;
+        render();
+      });
+    }
+    weightsSelect.value = state.weights;
+    scaleBox.checked = state.scale;
+    causalBox.checked = state.causal;
+    dropoutSelect.value = state.dropout;
+    headsSelect.value = String(state.heads);
+    dkRange.value = String(state.dk);
+    const on = (control, handler) => {
+      control.addEventListener("change", handler);
+      control.addEventListener("input", handler);
+    };
+    on(sentenceSelect, () => {
+      state.sentence = sentenceSelect.value;
+      fillQueries();
+      render();
+    });
+    on(querySelect, () => {
+      state.query = Number(querySelect.value);
+      render();
+    });
+    on(weightsSelect, () => {
+      state.weights = weightsSelect.value;
+      render();
+    });
+    on(scaleBox, () => {
+      state.scale = scaleBox.checked;
+      render();
+    });
+    on(causalBox, () => {
+      state.causal = causalBox.checked;
+      render();
+    });
+    on(dropoutSelect, () => {
+      state.dropout = dropoutSelect.value;
+      render();
+    });
+    on(headsSelect, () => {
+      state.heads = Number(headsSelect.value);
+      render();
+    });
+    on(dkRange, () => {
+      state.dk = Number(dkRange.value);
+      renderDk();
+    });
+    copyButton.addEventListener("click", () => {
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(codeBox.textContent).then(() => {
+        copyButton.textContent = t.copied;
+        setTimeout(() => (copyButton.textContent = t.copy), 1500);
+      });
+    });
+
+    render();
+    renderDk();
+    root.dataset.ready = "true";
+  }
+
+  function dataUrl() {
+    let base = ".";
+    const config = document.getElementById("__config");
+    if (config) base = JSON.parse(config.textContent).base || ".";
+    return new URL("assets/explorer/data.json", new URL(base.replace(/\/?$/, "/"), location.href));
+  }
+
+  let data = null;
+  function start() {
+    const roots = document.querySelectorAll("[data-attention-explorer]");
+    if (!roots.length) return;
+    const t = (document.documentElement.lang || "en").startsWith("zh") ? TEXT.zh : TEXT.en;
+    const loaded = data
+      ? Promise.resolve(data)
+      : fetch(dataUrl()).then((response) => {
+          if (!response.ok) throw new Error(`${response.status} ${response.url}`);
+          return response.json();
+        });
+    for (const root of roots) {
+      if (root.dataset.ready) continue;
+      root.textContent = t.loading;
+    }
+    loaded.then(
+      (json) => {
+        data = json;
+        for (const root of roots) if (!root.dataset.ready) build(root, data, t);
+      },
+      (error) => {
+        for (const root of roots) root.textContent = `${t.failed}: ${error.message}`;
+        throw error;
+      },
+    );
+  }
+
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(start);
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
+})();
