@@ -21,6 +21,7 @@ CHAPTER_PAGES = [
 OTHER_PAGES = [
     "index.html",
     "exercises/index.html",
+    "explorer/index.html",
     "reader-questions/index.html",
     "glossary/index.html",
     "api/index.html",

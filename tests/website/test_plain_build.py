@@ -61,8 +61,8 @@ def _project(tmp_path: Path, node_modules: str) -> Path:
     (project / "docs" / "index.md").write_text(PAGE, encoding="utf-8")
     for name in ("package.json", "package-lock.json"):
         shutil.copyfile(ROOT / name, project / name)
-    for name in ("site.css", "site.js"):
-        shutil.copyfile(ROOT / "docs" / "assets" / name, project / "docs" / "assets" / name)
+    for asset in (ROOT / "docs" / "assets").glob("*.*"):  # site.css, site.js, explorer.js, ...
+        shutil.copyfile(asset, project / "docs" / "assets" / asset.name)
     if node_modules == "link":
         if not (ROOT / "node_modules" / "katex").is_dir():
             pytest.fail(f"node_modules/ is missing in {ROOT}: run npm ci there first")
