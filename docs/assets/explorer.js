@@ -17,6 +17,7 @@
     en: {
       loading: "Loading the explorer…",
       failed: "The explorer could not load its data",
+      controls: "Settings of the explorer",
       sentence: "Sentence",
       bookSentence: "The book's example (3.3.1)",
       query: "Query token",
@@ -59,6 +60,7 @@
     zh: {
       loading: "正在加载注意力探索器……",
       failed: "注意力探索器的数据加载失败",
+      controls: "探索器的设置",
       sentence: "句子",
       bookSentence: "书中的例句（3.3.1）",
       query: "查询词元",
@@ -413,7 +415,7 @@
     };
     const controls = el(
       "form",
-      { class: "ae-controls", "aria-label": t.stage },
+      { class: "ae-controls", "aria-label": t.controls },
       field(t.sentence, sentenceSelect),
       field(t.query, querySelect),
       el("fieldset", { class: "ae-stages" }, el("legend", {}, t.stage), stageRadios),
