@@ -1,0 +1,52 @@
+"""The built site carries the attention explorer: its data, its pages and the links to it.
+
+The browser suite (tests/browser/test_explorer.py) drives the widget; these checks read the
+built files: the data the widget computes from is what tools/explorer_data.py exports from the
+package installed now (so a stale file cannot be published), each language has the page with
+its root element, and the home page and 3.3 to 3.6 link to it with the stage to open.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from explorer_data import explorer_data
+
+ROOT_ELEMENT = re.compile(r"<div[^>]*\bdata-attention-explorer\b[^>]*>")
+CHAPTER = {
+    "3.3": "chapter/3.3-self-attention",
+    "3.4": "chapter/3.4-trainable-weights",
+    "3.5": "chapter/3.5-causal-attention",
+    "3.6": "chapter/3.6-multi-head-attention",
+}
+
+
+def test_the_data_is_the_packages(site_dir: Path) -> None:
+    path = site_dir / "assets" / "explorer" / "data.json"
+    assert path.is_file(), "the build wrote no assets/explorer/data.json"
+    built = json.loads(path.read_text(encoding="utf-8"))
+    assert built == json.loads(json.dumps(explorer_data()))
+
+
+@pytest.mark.parametrize("prefix", ["", "zh/"])
+def test_each_language_has_the_page(site_dir: Path, prefix: str) -> None:
+    html = (site_dir / prefix / "explorer" / "index.html").read_text(encoding="utf-8")
+    assert len(ROOT_ELEMENT.findall(html)) == 1
+    assert "assets/explorer.js" in html and "assets/explorer.css" in html
+    assert "<noscript>" in html
+
+
+@pytest.mark.parametrize("prefix", ["", "zh/"])
+@pytest.mark.parametrize("stage", sorted(CHAPTER))
+def test_chapter_pages_link_to_their_stage(site_dir: Path, prefix: str, stage: str) -> None:
+    html = (site_dir / prefix / CHAPTER[stage] / "index.html").read_text(encoding="utf-8")
+    assert f'href="../../explorer/?stage={stage}"' in html
+
+
+@pytest.mark.parametrize("prefix", ["", "zh/"])
+def test_the_home_page_links_to_it(site_dir: Path, prefix: str) -> None:
+    html = (site_dir / prefix / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="explorer/">[^<]+</a>', html)
