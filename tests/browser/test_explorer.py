@@ -1,0 +1,835 @@
+"""The attention explorer (docs/explorer.md, docs/explorer.zh.md), driven as a reader drives it.
+
+The widget (docs/assets/explorer.js) computes attention in the browser from numbers the build
+exports (tools/explorer_data.py), and shows the Python code that computes the same view with
+``llm_attention``. These tests set its controls through the page, read the numbers it shows,
+run the code it shows in this process, and compare; they also check that it opens on the
+book's numbers, speaks the page's language, works from the keyboard, passes axe in light and
+dark mode, fits a phone, and that the comparison catches a broken widget (fault injection).
+The DOM the tests rely on is the widget's contract (``data-*`` attributes, control names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_lib import (
+    DESKTOP,
+    LANG_PREFIX,
+    LANGS,
+    PHONE,
+    Tab,
+    check_accessibility,
+    check_layout,
+    check_requests,
+    format_problems,
+    open_page,
+)
+from playwright.sync_api import Page, Route
+
+pytestmark = pytest.mark.browser
+
+PATH = "explorer/"
+ROOT_SEL = "[data-attention-explorer]"
+READY_SEL = "[data-attention-explorer][data-ready='true']"
+BOOK_WEIGHTS = ["0.1385", "0.2379", "0.2333", "0.1240", "0.1082", "0.1581"]
+TOL = 1e-4  # the view shows 4 decimals
+HEATMAP_TOL = 0.005 + 1e-6  # the heatmap shows 2
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+SENTENCES = ("book", "s1", "s2", "s3")
+QUERIES = ("0", "1", "last")
+OPTIONAL = ("weights", "scale", "causal", "dropout", "heads")
+APPLIES = {
+    "3.3": (),
+    "3.4": ("weights", "scale"),
+    "3.5": ("weights", "scale", "causal", "dropout"),
+    "3.6": ("heads",),
+}
+
+
+def _url(base_url: str, lang: str, query: str = "") -> str:
+    return base_url + LANG_PREFIX[lang] + PATH + query
+
+
+def open_explorer(tab: Tab, base_url: str, lang: str, query: str = "") -> Page:
+    """Open the explorer page and wait until the widget has drawn its first view."""
+    open_page(tab.page, tab.rec, _url(base_url, lang, query))
+    tab.page.wait_for_selector(READY_SEL, state="attached", timeout=15_000)
+    return tab.page
+
+
+# ---------------------------------------------------------------- states and the controls
+@dataclass(frozen=True)
+class Setting:
+    """One state of the explorer; ``query`` is "0", "1" or "last"."""
+
+    stage: str
+    sentence: str
+    query: str
+    weights: str = "v2"
+    scale: bool = True
+    causal: bool = True
+    dropout: str = "0"
+    heads: int = 2
+
+    def factors(self) -> list[tuple[str, str]]:
+        """The settings that apply at this stage, as (name, value) pairs."""
+        return [(name, str(getattr(self, name))) for name in APPLIES[self.stage]]
+
+    def __str__(self) -> str:
+        extra = ", ".join(f"{n}={v}" for n, v in self.factors())
+        return f"[{self.stage} {self.sentence} q={self.query}{', ' + extra if extra else ''}]"
+
+
+def grid() -> list[Setting]:
+    """The states the comparison runs over: every stage, each setting that applies to a stage
+    with each sentence and each query kind at least once (see test_grid_covers_...)."""
+    states = [Setting("3.3", s, q) for s in SENTENCES for q in QUERIES]
+    for (wi, w), (ci, sc), (si, s) in itertools.product(
+        enumerate(("v1", "v2")), enumerate((True, False)), enumerate(SENTENCES)
+    ):
+        states.append(Setting("3.4", s, QUERIES[(wi + ci + si) % 3], weights=w, scale=sc))
+    for shift in (0, 2):
+        for (wi, w), (ci, sc), (ki, causal), (di, p) in itertools.product(
+            enumerate(("v1", "v2")),
+            enumerate((True, False)),
+            enumerate((True, False)),
+            enumerate(("0", "0.1", "0.5")),
+        ):
+            k = wi + ci + ki + di + shift
+            states.append(
+                Setting(
+                    "3.5",
+                    SENTENCES[k % 4],
+                    QUERIES[(k + shift) % 3],
+                    weights=w,
+                    scale=sc,
+                    causal=causal,
+                    dropout=p,
+                )
+            )
+    for h in (1, 2, 3):
+        for si, s in enumerate(SENTENCES):
+            states.append(Setting("3.6", s, QUERIES[(h + si) % 3], heads=h))
+    return states
+
+
+GRID = grid()
+
+
+def apply(page: Page, setting: Setting) -> int:
+    """Set the controls to ``setting`` as a reader would; the query's token index."""
+    root = page.locator(ROOT_SEL)
+    root.locator(f"input[type=radio][name=stage][value='{setting.stage}']").click()
+    root.locator("select[name=sentence]").select_option(setting.sentence)
+    last = root.locator("select[name=query] option").count() - 1
+    q = last if setting.query == "last" else int(setting.query)
+    root.locator("select[name=query]").select_option(str(q))
+    if "weights" in APPLIES[setting.stage]:
+        root.locator("select[name=weights]").select_option(setting.weights)
+        box = root.locator("input[type=checkbox][name=scale]")
+        box.check() if setting.scale else box.uncheck()
+    if "causal" in APPLIES[setting.stage]:
+        box = root.locator("input[type=checkbox][name=causal]")
+        box.check() if setting.causal else box.uncheck()
+        root.locator("select[name=dropout]").select_option(setting.dropout)
+    if "heads" in APPLIES[setting.stage]:
+        root.locator("select[name=heads]").select_option(str(setting.heads))
+    return q
+
+
+# Everything the view shows, as text, in one round trip.
+VIEW_JS = """
+(root) => {
+  const cells = (tr) => (tr ? [...tr.querySelectorAll("td")].map((td) => td.textContent.trim())
+                            : null);
+  const table = root.querySelector("table[data-query-row]");
+  const byHead = (a, b) => Number(a.dataset.head) - Number(b.dataset.head);
+  const formula = root.querySelector("[data-formula]");
+  const code = root.querySelector("pre[data-code] code");
+  return {
+    state: JSON.parse(root.dataset.state),
+    tokens: [...table.querySelectorAll("thead th")].slice(1).map((th) => th.textContent),
+    scores: cells(table.querySelector("tr[data-row=scores]")),
+    before: cells(table.querySelector("tr[data-row=weights-before-dropout]")),
+    weights: [...table.querySelectorAll("tr[data-row=weights]")].sort(byHead).map(cells),
+    context: [...root.querySelectorAll("[data-context] [data-value]")]
+      .map((el) => el.textContent.trim()),
+    heatmaps: [...root.querySelectorAll("table[data-heatmap]")].sort(byHead).map((t) => {
+      const rows = [...t.querySelectorAll("tbody tr")];
+      return {
+        current: rows.findIndex((tr) => tr.getAttribute("aria-current") === "true"),
+        rows: rows.map(cells),
+      };
+    }),
+    formula: {
+      katex: !!(formula && formula.querySelector(".katex")),
+      error: !!(formula && formula.querySelector(".katex-error")),
+      raw: !!(formula && /\\\\[A-Za-z]/.test(
+        (formula.querySelector(".katex-html") || formula).textContent)),
+    },
+    code: code ? code.textContent : null,
+    status: (root.querySelector("[data-status]") || {}).textContent || "",
+  };
+}
+"""
+
+
+def read_view(page: Page) -> dict[str, Any]:
+    return dict(page.locator(ROOT_SEL).evaluate(VIEW_JS))
+
+
+def num(text: str) -> float:
+    return -math.inf if text == "-inf" else float(text)
+
+
+# ---------------------------------------------------------------- the code the view shows
+@dataclass
+class Run:
+    """What the code shown under a view computed, or the error it raised."""
+
+    values: dict[str, Any]
+    stdout: str
+    error: str | None = None
+
+
+_RUNS: dict[str, Run] = {}
+
+
+def run_code(code: str, names: tuple[str, ...] = ("weights", "context", "scores")) -> Run:
+    """Execute ``code`` in a fresh namespace (once per distinct code string)."""
+    if code not in _RUNS:
+        if "embed_text" in code:
+            _need_gpt2_files()
+        namespace: dict[str, Any] = {"__name__": "__explorer_code__"}
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, "<explorer code>", "exec"), namespace)
+        except Exception as exc:  # reported as a problem of the view
+            _RUNS[code] = Run({}, out.getvalue(), f"{type(exc).__name__}: {exc}")
+        else:
+            values = {n: namespace[n].detach() for n in names if n in namespace}
+            if "ids" in namespace and "token_strings" in namespace:
+                values["tokens"] = namespace["token_strings"](namespace["ids"])
+            _RUNS[code] = Run(values, out.getvalue())
+    return _RUNS[code]
+
+
+def _need_gpt2_files() -> None:
+    # tests/conftest.py seeds tiktoken's cache from ../shared/data/gpt2; never download
+    from gpt2_offline import seed_cache
+
+    if seed_cache() is None:
+        pytest.fail("GPT-2's BPE files are not on this machine (see tools/gpt2_offline.py)")
+
+
+def _close(label: str, shown: list[str], want: list[float], tol: float) -> list[str]:
+    if len(shown) != len(want):
+        return [f"{label}: shows {len(shown)} values, the code gives {len(want)}"]
+    bad = [
+        i
+        for i, (s, w) in enumerate(zip(shown, want, strict=True))
+        if not (num(s) == w or abs(num(s) - w) <= tol)
+    ]
+    if not bad:
+        return []
+    want_text = ", ".join("-inf" if w == -math.inf else f"{w:.4f}" for w in want)
+    return [f"{label}: shows [{', '.join(shown)}], the code gives [{want_text}]"]
+
+
+def mismatches(view: dict[str, Any], run: Run, q: int) -> list[str]:
+    """Where the view and the code under it disagree (empty when they agree to 1e-4)."""
+    if run.error:
+        return [f"the code shown raises {run.error}"]
+    problems = []
+    multi = view["state"]["stage"] == "3.6"
+    weights, context = run.values["weights"], run.values["context"]
+    heads = weights if multi else weights.unsqueeze(0)
+    if len(view["weights"]) != heads.shape[0]:
+        problems.append(f"{len(view['weights'])} weights rows shown for {heads.shape[0]} heads")
+    for h, row in enumerate(view["weights"][: heads.shape[0]]):
+        problems += _close(f"weights row (head {h})", row, heads[h, q].tolist(), TOL)
+    problems += _close("context vector", view["context"], context[q].tolist(), TOL)
+    if not multi:
+        if view["scores"] is None:
+            problems.append("no scores row shown")
+        elif "scores" in run.values:
+            problems += _close("scores row", view["scores"], run.values["scores"][q].tolist(), TOL)
+    if len(view["heatmaps"]) != heads.shape[0]:
+        problems.append(f"{len(view['heatmaps'])} heatmaps shown for {heads.shape[0]} heads")
+    for h, heatmap in enumerate(view["heatmaps"][: heads.shape[0]]):
+        if heatmap["current"] != q:
+            problems.append(f"heatmap {h} marks row {heatmap['current']}, the query is {q}")
+        for i, row in enumerate(heatmap["rows"]):
+            problems += _close(f"heatmap {h} row {i}", row, heads[h, i].tolist(), HEATMAP_TOL)
+    if "False" in run.stdout:
+        problems.append(f"the code prints False: {run.stdout.strip()[-200:]}")
+    return problems
+
+
+def dropout_problems(view: dict[str, Any], p: float) -> list[str]:
+    """With dropout p > 0, each shown weight is 0 or its before-dropout weight times 1/(1-p)."""
+    if view["before"] is None:
+        return ["dropout is on but no before-dropout row is shown"]
+    after, before = [num(v) for v in view["weights"][0]], [num(v) for v in view["before"]]
+    if len(after) != len(before):
+        return [f"{len(after)} weights after dropout, {len(before)} before"]
+    problems = []
+    for j, (a, b) in enumerate(zip(after, before, strict=True)):
+        # both are rounded to 4 decimals: allow half a unit on each side, the second scaled
+        tol = 0.5e-4 * (1 + 1 / (1 - p)) + 1e-9
+        if a != 0 and abs(a - b / (1 - p)) > tol:
+            problems.append(
+                f"key {j}: weight after dropout {a:.4f} is not {b:.4f} / (1 - {p}) "
+                f"= {b / (1 - p):.4f}"
+            )
+    return problems
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def tabs(browser: Any) -> Iterator[dict[str, Tab]]:
+    """A desktop tab per language, shared by this module's tests that open the page afresh."""
+    opened = {lang: Tab(browser, DESKTOP) for lang in LANGS}
+    yield opened
+    for tab in opened.values():
+        tab.close()
+
+
+@pytest.fixture(scope="module")
+def grid_views(tabs: dict[str, Tab], base_url: str) -> list[tuple[Setting, int, dict[str, Any]]]:
+    """Every state of GRID set in both languages: (setting, query index, {lang: view})."""
+    for lang, tab in tabs.items():
+        open_explorer(tab, base_url, lang)
+    views = []
+    for setting in GRID:
+        shown, qs = {}, set()
+        for lang, tab in tabs.items():
+            qs.add(apply(tab.page, setting))
+            shown[lang] = read_view(tab.page)
+        assert len(qs) == 1, f"{setting}: the query menus differ between the languages"
+        views.append((setting, qs.pop(), shown))
+    return views
+
+
+# ---------------------------------------------------------------- 1. the opening state
+@pytest.mark.parametrize("lang", LANGS)
+def test_opens_on_the_books_state(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    page = open_explorer(tabs[lang], base_url, lang)
+    view = read_view(page)
+    state = view["state"]
+    assert (state["stage"], state["sentence"], state["query"]) == ("3.3", "book", 1), state
+    assert view["weights"] == [BOOK_WEIGHTS], view["weights"]
+    assert view["tokens"][1] == "journey", view["tokens"]
+    assert page.locator(f"{ROOT_SEL} input[name=stage][value='3.3']").is_checked()
+    assert "journey" in page.locator(f"{ROOT_SEL} select[name=query] option:checked").inner_text()
+    assert view["formula"]["katex"] and not view["formula"]["error"], view["formula"]
+
+
+LABELS_JS = """
+(root) => [...root.querySelectorAll("label, legend, caption, [data-status], .ae-code-label")]
+  .filter((el) => el.checkVisibility() && !el.closest("section[data-dk] table"))
+  .map((el) => el.textContent.trim())
+"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_labels_are_in_the_pages_language(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    page = open_explorer(tabs[lang], base_url, lang)
+    root = page.locator(ROOT_SEL)
+    texts = root.evaluate(LABELS_JS)
+    assert len(texts) >= 8, texts
+    if lang == "zh":
+        assert [t for t in texts if not CJK.search(t)] == [], "labels without Chinese"
+        assert page.locator(f"{ROOT_SEL} label", has_text="句子").count() == 1
+        assert root.locator("fieldset legend").inner_text().strip() == "本章的阶段"
+        assert root.locator("tr[data-row=weights] th").inner_text().strip() == "权重"
+    else:
+        assert [t for t in texts if CJK.search(t)] == [], "Chinese labels on the English page"
+        assert page.locator(f"{ROOT_SEL} label", has_text="Query token").count() == 1
+        assert root.locator("fieldset legend").inner_text().strip() == "Stage of the chapter"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_url_sets_the_initial_state(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    page = open_explorer(tabs[lang], base_url, lang, "?stage=3.5&query=0&sentence=s1")
+    state = read_view(page)["state"]
+    assert (state["stage"], state["sentence"], state["query"]) == ("3.5", "s1", 0), state
+    assert page.locator(f"{ROOT_SEL} input[name=stage][value='3.5']").is_checked()
+    assert page.locator(f"{ROOT_SEL} select[name=sentence]").input_value() == "s1"
+    assert page.locator(f"{ROOT_SEL} select[name=query]").input_value() == "0"
+
+
+# ---------------------------------------------------------------- 2. the package computes it
+def test_grid_covers_every_setting_with_every_sentence_and_query() -> None:
+    assert 60 <= len(GRID) <= 120, len(GRID)
+    assert len(set(GRID)) == len(GRID), "a state appears twice"
+    have = {(s.stage, s.sentence, s.query) for s in GRID}
+    for stage in APPLIES:
+        for sentence in SENTENCES:
+            assert any((stage, sentence, q) in have for q in QUERIES), (stage, sentence)
+        for q in QUERIES:
+            assert any((stage, s, q) in have for s in SENTENCES), (stage, q)
+    pairs = {(s.stage, *f, s.sentence) for s in GRID for f in s.factors()}
+    queries = {(s.stage, *f, s.query) for s in GRID for f in s.factors()}
+    values = {
+        "weights": ("v1", "v2"),
+        "scale": ("True", "False"),
+        "causal": ("True", "False"),
+        "dropout": ("0", "0.1", "0.5"),
+        "heads": ("1", "2", "3"),
+    }
+    for stage, names in APPLIES.items():
+        for name in names:
+            for value in values[name]:
+                for sentence in SENTENCES:
+                    assert (stage, name, value, sentence) in pairs, (stage, name, value, sentence)
+                for q in QUERIES:
+                    assert (stage, name, value, q) in queries, (stage, name, value, q)
+
+
+def test_every_view_matches_the_python_code_it_shows(
+    grid_views: list[tuple[Setting, int, dict[str, Any]]],
+) -> None:
+    """The shown weights row, scores row, context vector and heatmaps equal what the code
+    under the view computes with llm_attention (``weights[q]``; 3.6: ``weights[:, q]``)."""
+    problems = []
+    for setting, q, shown in grid_views:
+        view = shown["en"]
+        state = view["state"]
+        want = (setting.stage, setting.sentence, q)
+        if (state["stage"], state["sentence"], state["query"]) != want:
+            problems.append(f"{setting}: the controls set state {state}")
+            continue
+        for name, value in setting.factors():
+            if str(state[name]) != value:
+                problems.append(f"{setting}: the controls set {name}={state[name]!r}")
+        if not view["formula"]["katex"] or view["formula"]["error"] or view["formula"]["raw"]:
+            problems.append(f"{setting}: formula not typeset: {view['formula']}")
+        problems += [f"{setting} {p}" for p in mismatches(view, run_code(view["code"]), q)]
+    assert not problems, format_problems(f"{len(GRID)} states", problems[:40])
+
+
+def test_code_and_numbers_are_the_same_in_both_languages(
+    grid_views: list[tuple[Setting, int, dict[str, Any]]],
+) -> None:
+    problems = []
+    for setting, _, shown in grid_views:
+        en, zh = shown["en"], shown["zh"]
+        if en["code"] != zh["code"]:
+            problems.append(f"{setting}: the code differs:\n{en['code']}\n---\n{zh['code']}")
+        for part in ("state", "tokens", "scores", "before", "weights", "context", "heatmaps"):
+            if en[part] != zh[part]:
+                problems.append(f"{setting}: {part} differs: {en[part]} / {zh[part]}")
+    assert not problems, format_problems("en vs zh", problems[:20])
+
+
+def test_tokens_are_the_packages_tokens(
+    grid_views: list[tuple[Setting, int, dict[str, Any]]],
+) -> None:
+    """The table's header is the sentence's tokens: EXAMPLE_TOKENS for the book's sentence,
+    ``token_strings(ids)`` of the code's ``embed_text`` for the real ones."""
+    from llm_attention import EXAMPLE_TOKENS
+
+    seen = {}
+    for setting, _, shown in grid_views:
+        view = shown["en"]
+        run = run_code(view["code"])
+        tokens = run.values.get("tokens", list(EXAMPLE_TOKENS))
+        want = [json.dumps(t, ensure_ascii=False)[1:-1] for t in tokens]
+        assert view["tokens"] == want, f"{setting}: header {view['tokens']}, code {want}"
+        seen[setting.sentence] = len(want)
+    assert set(seen) == set(SENTENCES), seen
+
+
+def test_dropout_scales_the_kept_weights(
+    grid_views: list[tuple[Setting, int, dict[str, Any]]],
+) -> None:
+    problems, dropped, kept = [], 0, 0
+    for setting, _, shown in grid_views:
+        view = shown["en"]
+        p = float(setting.dropout) if setting.stage == "3.5" else 0.0
+        if p == 0:
+            if view["before"] is not None:
+                problems.append(f"{setting}: a before-dropout row without dropout")
+            continue
+        problems += [f"{setting} {x}" for x in dropout_problems(view, p)]
+        before = [num(v) for v in view["before"]]
+        after = [num(v) for v in view["weights"][0]]
+        dropped += sum(a == 0 and b > 0 for a, b in zip(after, before, strict=False))
+        kept += sum(a > 0 for a in after)
+    assert not problems, format_problems("dropout", problems[:20])
+    assert dropped > 0 and kept > 0, f"dropout dropped {dropped} and kept {kept} weights"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_copy_button_copies_the_code(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    """The widget's own Copy button puts the code shown, as shown, on the clipboard."""
+    page = open_explorer(tabs[lang], base_url, lang, "?stage=3.6&sentence=s2&query=0")
+    page.evaluate("() => navigator.clipboard.writeText('before the click')")
+    button = page.locator(f"{ROOT_SEL} button.ae-copy")
+    label = button.inner_text()
+    button.click()
+    page.wait_for_function(
+        "([el, label]) => el.textContent !== label", arg=[button.element_handle(), label]
+    )
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == read_view(page)["code"]
+    assert "num_heads=2" in copied and "Attention is all you need" in copied, copied
+
+
+DK_JS = """
+(root) => {
+  const dk = root.querySelector("section[data-dk]");
+  const cells = (row) => [...dk.querySelectorAll(`tr[data-row=${row}] td`)]
+    .map((td) => td.textContent.trim());
+  return {
+    range: dk.querySelector("input[type=range][name=dk]").value,
+    shown: dk.querySelector("[data-dk-value]").textContent,
+    unscaled: cells("unscaled"),
+    scaled: cells("scaled"),
+    code: dk.querySelector("pre[data-dk-code] code").textContent,
+  };
+}
+"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dk_demo_matches_its_code(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    """The d_k slider, moved with the keyboard: the rows equal ``unscaled``/``scaled`` of the
+    code shown under it."""
+    page = open_explorer(tabs[lang], base_url, lang)
+    root = page.locator(ROOT_SEL)
+    slider = root.locator("section[data-dk] input[type=range][name=dk]")
+    slider.focus()
+    problems, seen = [], []
+    for key, value in [
+        (None, 6),
+        ("ArrowRight", 7),
+        ("ArrowLeft", 6),
+        ("ArrowLeft", 5),
+        ("Home", 0),
+        ("ArrowRight", 1),
+        ("End", 9),
+        ("ArrowLeft", 8),
+    ]:
+        if key:
+            page.keyboard.press(key)
+        dk = root.evaluate(DK_JS)
+        d_k = 2**value
+        seen.append(dk["range"])
+        where = f"after {key or 'opening'} (d_k = {d_k})"
+        if dk["range"] != str(value):
+            problems.append(f"{where}: the slider is at {dk['range']}, expected {value}")
+            continue
+        if str(d_k) not in dk["shown"]:
+            problems.append(f"{where}: shows {dk['shown']!r}")
+        if f"d_k = {d_k}\n" not in dk["code"]:
+            problems.append(f"{where}: the code does not set d_k = {d_k}")
+        run = run_code(dk["code"], names=("unscaled", "scaled"))
+        if run.error:
+            problems.append(f"{where}: the code raises {run.error}")
+            continue
+        for row in ("unscaled", "scaled"):
+            problems += [
+                f"{where} {p}" for p in _close(row, dk[row], run.values[row].tolist(), TOL)
+            ]
+    assert not problems, format_problems(f"d_k demo ({lang})", problems)
+    assert page.evaluate("() => document.activeElement.name") == "dk"
+
+
+# ---------------------------------------------------------------- 3. it holds up
+def _explore(page: Page, settings: list[Setting], check: Callable[[], list[str]]) -> list[str]:
+    """Set each state in turn and run ``check`` there; its problems, labelled by state."""
+    problems = []
+    for setting in settings:
+        apply(page, setting)
+        problems += [f"{setting} {p}" for p in check()]
+    return problems
+
+
+# the widest views (three heads, the longest sentence), dropout, and the rest of the controls
+HOLD_UP_STATES = [
+    Setting("3.6", "s3", "last", heads=3),
+    Setting("3.5", "s3", "1", dropout="0.5"),
+    Setting("3.5", "book", "last", causal=False, dropout="0.1", weights="v1", scale=False),
+    Setting("3.4", "s2", "0"),
+]
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+
+
+@pytest.fixture
+def tab_for(browser: Any) -> Iterator[Callable[..., Tab]]:
+    """Tabs of their own, closed after the test: ``tab_for(viewport, scheme)``."""
+    opened: list[Tab] = []
+
+    def make(viewport: dict[str, int] = DESKTOP, scheme: str = "light") -> Tab:
+        opened.append(Tab(browser, viewport, color_scheme=scheme))
+        return opened[-1]
+
+    yield make
+    for tab in opened:
+        tab.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_console_error_or_request_off_the_site(
+    tab_for: Callable[..., Tab], base_url: str, lang: str
+) -> None:
+    """Opening the widget and working every control: no console error, no uncaught
+    exception, no failed request, nothing requested from outside 127.0.0.1."""
+    tab = tab_for()
+    page = open_explorer(tab, base_url, lang)
+    _explore(page, [*HOLD_UP_STATES, *GRID[::5]], lambda: [])
+    page.locator(f"{ROOT_SEL} section[data-dk] input[name=dk]").fill("9")
+    problems = check_requests(tab.rec)
+    assert not problems, format_problems(f"explorer ({lang})", problems)
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_serious_axe_violation(
+    tab_for: Callable[..., Tab], base_url: str, lang: str, size: str
+) -> None:
+    """axe-core, run once the widget is ready, then in 3.6 (three heads) and in 3.5 with
+    dropout, each on the longest sentence."""
+    page = open_explorer(tab_for(VIEWPORTS[size]), base_url, lang)
+    problems = [f"[opened] {p}" for p in check_accessibility(page)]
+    problems += _explore(page, HOLD_UP_STATES[:2], lambda: check_accessibility(page))
+    assert not problems, format_problems(f"explorer ({lang}, {size})", problems)
+
+
+OVERFLOW_JS = """
+() => {
+  const doc = document.scrollingElement || document.documentElement;
+  return { scroll: doc.scrollWidth, width: document.documentElement.clientWidth };
+}
+"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_fits_a_phone(tab_for: Callable[..., Tab], base_url: str, lang: str) -> None:
+    """At 390 px the page never scrolls sideways, in any stage (the widget's own boxes may
+    scroll), and nothing in the article sticks out of the screen (check_layout)."""
+    page = open_explorer(tab_for(PHONE), base_url, lang)
+
+    def fits() -> list[str]:
+        size = page.evaluate(OVERFLOW_JS)
+        wide = size["scroll"] > size["width"]
+        overflow = [f"the page scrolls sideways: {size['scroll']} > {size['width']}"]
+        return (overflow if wide else []) + check_layout(page)
+
+    problems = [f"[opened] {p}" for p in fits()] + _explore(page, HOLD_UP_STATES, fits)
+    assert not problems, format_problems(f"explorer at 390 px ({lang})", problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dark_mode_renders(tab_for: Callable[..., Tab], base_url: str, lang: str) -> None:
+    """With the system in dark mode the palette is slate and the widget draws its view, with
+    no console error, in the opening view, with dropout and with three heads."""
+    tab = tab_for(DESKTOP, "dark")
+    page = open_explorer(tab, base_url, lang)
+    scheme = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+    assert scheme == "slate", f"dark mode did not switch the palette: {scheme!r}"
+    assert read_view(page)["weights"] == [BOOK_WEIGHTS]
+
+    def drawn() -> list[str]:
+        view = read_view(page)
+        return [] if view["weights"] and view["heatmaps"] else [f"nothing drawn: {view}"]
+
+    problems = _explore(page, HOLD_UP_STATES[:3], drawn) + check_requests(tab.rec)
+    assert not problems, format_problems(f"explorer in dark mode ({lang})", problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dark_mode_contrast(tab_for: Callable[..., Tab], base_url: str, lang: str) -> None:
+    """In dark mode the tables, labels and buttons keep their contrast (axe's colour rules)."""
+    page = open_explorer(tab_for(DESKTOP, "dark"), base_url, lang)
+
+    def check() -> list[str]:
+        return check_accessibility(page, COLOUR_RULES)
+
+    problems = [f"[opened] {p}" for p in check()] + _explore(page, HOLD_UP_STATES[:3], check)
+    assert not problems, format_problems(f"explorer in dark mode ({lang})", problems)
+
+
+# ---------------------------------------------------------------- 4. the keyboard
+FOCUS_JS = """
+(root) => {
+  const el = document.activeElement;
+  if (!el || !root.contains(el)) return null;
+  const visible = el.checkVisibility ? el.checkVisibility() : true;
+  let name;
+  if (el.name) name = el.type === "radio" ? `stage=${el.value}` : el.name;
+  else if (el.matches("button")) name = "button";
+  else name = `<${el.tagName.toLowerCase()}>`;  // a scroll box made focusable
+  return { name, visible, disabled: !!el.disabled, hidden: !!el.closest("[hidden]") };
+}
+"""
+
+
+def tab_order(page: Page) -> list[dict[str, Any]]:
+    """From the top of the widget, press Tab until the focus leaves it; what got the focus."""
+    root = page.locator(ROOT_SEL)
+    # a starting point just inside the top of the widget, which Tab itself never stops on
+    root.evaluate("(root) => { root.tabIndex = -1; root.focus(); }")
+    reached = []
+    try:
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            focus = root.evaluate(FOCUS_JS)
+            if focus is None:
+                break
+            reached.append(focus)
+    finally:
+        root.evaluate("(root) => root.removeAttribute('tabindex')")
+    return reached
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tab_reaches_every_enabled_control_in_order(
+    tabs: dict[str, Tab], base_url: str, lang: str
+) -> None:
+    page = open_explorer(tabs[lang], base_url, lang)
+    for stage in APPLIES:
+        page.locator(f"{ROOT_SEL} input[name=stage][value='{stage}']").click()
+        reached = tab_order(page)
+        names = [f["name"] for f in reached if not f["name"].startswith("<")]
+        expected = ["sentence", "query", f"stage={stage}", *APPLIES[stage], "button", "dk"]
+        assert names == expected, f"stage {stage}: Tab reached {names}"
+        wrong = [f for f in reached if not f["visible"] or f["disabled"] or f["hidden"]]
+        assert not wrong, f"stage {stage}: Tab reached hidden or disabled elements {wrong}"
+        for name in OPTIONAL:
+            control = page.locator(f"{ROOT_SEL} [name={name}]")
+            off = name not in APPLIES[stage]
+            assert control.is_disabled() == off, f"stage {stage}: {name} disabled is {not off}"
+            assert control.is_visible() != off, f"stage {stage}: {name} visible is {off}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_arrow_keys_change_the_stage(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    page = open_explorer(tabs[lang], base_url, lang)
+    page.locator(f"{ROOT_SEL} input[name=stage][value='3.3']").focus()
+    before = read_view(page)
+    for key, stage in [
+        ("ArrowRight", "3.4"),
+        ("ArrowDown", "3.5"),
+        ("ArrowRight", "3.6"),
+        ("ArrowLeft", "3.5"),
+        ("ArrowUp", "3.4"),
+        ("ArrowLeft", "3.3"),
+    ]:
+        page.keyboard.press(key)
+        after = read_view(page)
+        assert after["state"]["stage"] == stage, f"{key}: stage {after['state']['stage']}"
+        assert page.evaluate("() => document.activeElement.value") == stage
+        assert after["weights"] != before["weights"], f"{key}: the weights row did not change"
+        assert after["code"] != before["code"], f"{key}: the code did not change"
+        assert after["status"] != before["status"], f"{key}: the status text did not change"
+        before = after
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_space_toggles_the_scaling(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    page = open_explorer(tabs[lang], base_url, lang, "?stage=3.4")
+    box = page.locator(f"{ROOT_SEL} input[type=checkbox][name=scale]")
+    box.focus()
+    before = read_view(page)
+    assert before["state"]["scale"] is True, before["state"]
+    for scaled in (False, True):
+        page.keyboard.press("Space")
+        after = read_view(page)
+        assert box.is_checked() == scaled
+        assert after["state"]["scale"] is scaled, after["state"]
+        assert after["weights"] != before["weights"], "the weights row did not change"
+        assert after["status"] != before["status"], "the status text did not change"
+        assert ("sqrt(d_k)" in after["code"]) != scaled, after["code"]
+        assert not mismatches(after, run_code(after["code"]), after["state"]["query"])
+        before = after
+
+
+# ---------------------------------------------------------------- 5. fault injection
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    find: str
+    put: str
+    setting: Setting
+
+
+FAULTS = [
+    Fault("no-scaling", "1 / Math.sqrt(dK)", "1", Setting("3.4", "book", "1")),
+    Fault("mask-off-by-one", "j > i", "j > i + 1", Setting("3.5", "book", "1", causal=True)),
+    Fault("dropout-unscaled", "v / (1 - p)", "v", Setting("3.5", "book", "last", dropout="0.5")),
+]
+
+
+def _serve_broken(tab: Tab, fault: Fault) -> list[str]:
+    """Serve this tab explorer.js with the fault in it; the list gets each URL served so."""
+    served: list[str] = []
+
+    def handle(route: Route) -> None:
+        response = route.fetch()
+        source = response.text()
+        assert source.count(fault.find) == 1, f"{fault.find!r} is not once in explorer.js"
+        route.fulfill(response=response, body=source.replace(fault.find, fault.put))
+        served.append(route.request.url)
+
+    tab.context.route("**/assets/explorer.js", handle)
+    return served
+
+
+def _check_state(page: Page, setting: Setting) -> tuple[list[str], str]:
+    """What the grid comparison reports in one state (and the dropout check, with dropout)."""
+    q = apply(page, setting)
+    view = read_view(page)
+    problems = mismatches(view, run_code(view["code"]), q)
+    if setting.stage == "3.5" and setting.dropout != "0":
+        problems += dropout_problems(view, float(setting.dropout))
+    return problems, view["code"]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_a_broken_widget_is_caught(
+    tab_for: Callable[..., Tab], base_url: str, fault: Fault
+) -> None:
+    """Serve explorer.js with one targeted mutation: the checks that pass on the real widget
+    in the same state report the broken one's numbers."""
+    broken = tab_for()
+    served = _serve_broken(broken, fault)
+    problems, code = _check_state(open_explorer(broken, base_url, "en"), fault.setting)
+    assert served, "the broken explorer.js was never requested"
+    clean, real_code = _check_state(open_explorer(tab_for(), base_url, "en"), fault.setting)
+    assert not clean, format_problems(f"the real widget {fault.setting}", clean)
+    assert code == real_code, "the fault changed the code shown, not only the numbers"
+    assert any("weights row" in p for p in problems), problems
+    if fault.name == "dropout-unscaled":
+        assert any("/ (1 - 0.5)" in p for p in problems), problems
+
+
+# ---------------------------------------------------------------- 6. screenshots
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_screenshots(
+    tab_for: Callable[..., Tab], base_url: str, artifacts_dir: Path, size: str, scheme: str
+) -> None:
+    """explorer-{en,zh}[-dark]-{desktop,phone}.png in the suite's screenshot folder."""
+    tab = tab_for(VIEWPORTS[size], scheme)
+    for lang in LANGS:
+        page = open_explorer(tab, base_url, lang)
+        shot = artifacts_dir / f"explorer-{lang}{'-dark' if scheme == 'dark' else ''}-{size}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000, f"{shot} is nearly empty"
+        assert not check_requests(tab.rec), check_requests(tab.rec)
