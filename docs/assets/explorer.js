@@ -41,8 +41,6 @@
         head === null ? "Attention weights, all queries" : `Attention weights of head ${head + 1}`,
       heatmapQuery: "query ↓ key →",
       code: "Python code for this view (copy it and run it)",
-      copy: "Copy",
-      copied: "Copied",
       status: (token, weights, context) =>
         `Query “${token}”: weights ${weights}; context vector ${context}.`,
       dropoutNote: (p) =>
@@ -83,8 +81,6 @@
       heatmap: (head) => (head === null ? "注意力权重（全部查询）" : `第 ${head + 1} 个头的注意力权重`),
       heatmapQuery: "查询 ↓ 键 →",
       code: "生成当前视图的 Python 代码（可复制运行）",
-      copy: "复制",
-      copied: "已复制",
       status: (token, weights, context) => `查询“${token}”：权重 ${weights}；上下文向量 ${context}。`,
       dropoutNote: (p) =>
         `dropout 以 ${1 - p} 的概率保留每个权重，并把保留下来的乘以 1/(1−p) = ${fmt(1 / (1 - p))}；` +
@@ -305,6 +301,24 @@
     );
   }
 
+  // a code block as Material draws its own, with its copy button: Material's clipboard
+  // handler serves every [data-clipboard-target] on the page, also ones added later
+  function codeBlock(attrs, code) {
+    const id = `ae-code-${++uid}`;
+    const config = document.getElementById("__config");
+    const translations = config ? JSON.parse(config.textContent).translations || {} : {};
+    const title = translations["clipboard.copy"] || "Copy to clipboard";
+    const button = el("button", {
+      type: "button",
+      class: "md-code__button",
+      title,
+      "aria-label": title,
+      "data-clipboard-target": `#${id} > code`,
+      "data-md-type": "copy",
+    });
+    return el("pre", { id, ...attrs }, el("nav", { class: "md-code__nav" }, button), code);
+  }
+
   function typeset(node, tex) {
     if (typeof katex !== "undefined") {
       katex.render(tex, node, { throwOnError: false, displayMode: true });
@@ -429,7 +443,6 @@
     const noteBox = el("p", { class: "ae-note" });
     const heatmapBox = el("div", { class: "ae-heatmaps" });
     const codeBox = el("code", {});
-    const copyButton = el("button", { type: "button", class: "md-button ae-copy" }, t.copy);
     const status = el("p", {
       class: "ae-status",
       "data-status": true,
@@ -450,7 +463,7 @@
       dkTable,
       dkStatus,
       el("p", { class: "ae-code-label" }, t.dkCode),
-      el("pre", { "data-dk-code": true }, dkCodeBox),
+      codeBlock({ "data-dk-code": true }, dkCodeBox),
     );
     dkRange.id = "ae-dk";
 
@@ -462,8 +475,8 @@
       noteBox,
       heatmapBox,
       status,
-      el("div", { class: "ae-code-head" }, el("p", { class: "ae-code-label" }, t.code), copyButton),
-      el("pre", { "data-code": true }, codeBox),
+      el("p", { class: "ae-code-label" }, t.code),
+      codeBlock({ "data-code": true }, codeBox),
       dkSection,
     );
 
@@ -588,7 +601,7 @@
         `[${result.context[q].map((v) => fmt(v)).join(", ")}]`,
       );
       root.dataset.state = JSON.stringify(state);
-      root.querySelectorAll(".ae-scroll, .ae-formula").forEach(markScrollable);
+      root.querySelectorAll(".ae-scroll, .ae-formula, pre > code").forEach(markScrollable);
     }
 
     function renderDk() {
@@ -612,6 +625,7 @@
       dkCodeBox.textContent = dkCode(dK);
       root.dataset.state = JSON.stringify(state);
       markScrollable(dkTable);
+      markScrollable(dkCodeBox);
     }
 
     // controls -> state
@@ -667,14 +681,6 @@
       state.dk = Number(dkRange.value);
       renderDk();
     });
-    copyButton.addEventListener("click", () => {
-      if (!navigator.clipboard) return;
-      navigator.clipboard.writeText(codeBox.textContent).then(() => {
-        copyButton.textContent = t.copied;
-        setTimeout(() => (copyButton.textContent = t.copy), 1500);
-      });
-    });
-
     render();
     renderDk();
     root.dataset.ready = "true";

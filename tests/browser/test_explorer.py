@@ -475,19 +475,22 @@ def test_dropout_scales_the_kept_weights(
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_copy_button_copies_the_code(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
-    """The widget's own Copy button puts the code shown, as shown, on the clipboard."""
+def test_copy_buttons_copy_the_code(tabs: dict[str, Tab], base_url: str, lang: str) -> None:
+    """Both code blocks carry Material's copy button (the widget draws them as Material draws
+    its own), and clicking one puts the code shown, as shown, on the clipboard."""
     page = open_explorer(tabs[lang], base_url, lang, "?stage=3.6&sentence=s2&query=0")
-    page.evaluate("() => navigator.clipboard.writeText('before the click')")
-    button = page.locator(f"{ROOT_SEL} button.ae-copy")
-    label = button.inner_text()
-    button.click()
-    page.wait_for_function(
-        "([el, label]) => el.textContent !== label", arg=[button.element_handle(), label]
-    )
-    copied = page.evaluate("() => navigator.clipboard.readText()")
-    assert copied == read_view(page)["code"]
-    assert "num_heads=2" in copied and "Attention is all you need" in copied, copied
+    view = read_view(page)
+    for block, marker in (("pre[data-code]", "num_heads=2"), ("pre[data-dk-code]", "d_k = ")):
+        page.evaluate("() => navigator.clipboard.writeText('before the click')")
+        page.locator(f"{ROOT_SEL} {block} button.md-code__button[data-md-type=copy]").click()
+        page.wait_for_function(
+            "async () => (await navigator.clipboard.readText()) !== 'before the click'"
+        )
+        copied = page.evaluate("() => navigator.clipboard.readText()").rstrip()
+        shown = page.locator(f"{ROOT_SEL} {block} code").inner_text().rstrip()
+        assert copied == shown, (block, copied, shown)
+        assert marker in copied, copied
+    assert "Attention is all you need" in view["code"], view["code"]
 
 
 DK_JS = """
@@ -707,7 +710,16 @@ def test_tab_reaches_every_enabled_control_in_order(
         page.locator(f"{ROOT_SEL} input[name=stage][value='{stage}']").click()
         reached = tab_order(page)
         names = [f["name"] for f in reached if not f["name"].startswith("<")]
-        expected = ["sentence", "query", f"stage={stage}", *APPLIES[stage], "button", "dk"]
+        # the two copy buttons: the view's code, then the d_k demo's
+        expected = [
+            "sentence",
+            "query",
+            f"stage={stage}",
+            *APPLIES[stage],
+            "button",
+            "dk",
+            "button",
+        ]
         assert names == expected, f"stage {stage}: Tab reached {names}"
         wrong = [f for f in reached if not f["visible"] or f["disabled"] or f["hidden"]]
         assert not wrong, f"stage {stage}: Tab reached hidden or disabled elements {wrong}"
