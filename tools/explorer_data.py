@@ -139,10 +139,12 @@ def write(site_dir: Path) -> Path:
 
 
 def on_post_build(config: Any) -> None:
-    # both languages' pages load the same file from the site root
+    # Both languages' pages load the one file at the site root. mkdocs-static-i18n builds the
+    # Chinese pages into <site>/zh/ from inside the English build's post-build step, which runs
+    # after this hook (priority -100): the file is already there, so write it once.
     site_dir = Path(config["site_dir"])
-    if site_dir.name == "zh" and (site_dir.parent / "index.html").is_file():
-        site_dir = site_dir.parent
+    if site_dir.name == "zh" and (site_dir.parent / "assets" / "explorer" / "data.json").is_file():
+        return
     write(site_dir)
 
 

@@ -305,9 +305,7 @@
   // handler serves every [data-clipboard-target] on the page, also ones added later
   function codeBlock(attrs, code) {
     const id = `ae-code-${++uid}`;
-    const config = document.getElementById("__config");
-    const translations = config ? JSON.parse(config.textContent).translations || {} : {};
-    const title = translations["clipboard.copy"] || "Copy to clipboard";
+    const title = (materialConfig().translations || {})["clipboard.copy"] || "Copy to clipboard";
     const button = el("button", {
       type: "button",
       class: "md-code__button",
@@ -628,9 +626,28 @@
       markScrollable(dkCodeBox);
     }
 
-    // controls -> state
+    // controls -> state: each control writes its value into the state and redraws the view
+    // ("change" fires once per change, from the mouse and from the keyboard)
+    const bound = [
+      [sentenceSelect, "sentence", () => sentenceSelect.value],
+      [querySelect, "query", () => Number(querySelect.value)],
+      [weightsSelect, "weights", () => weightsSelect.value],
+      [scaleBox, "scale", () => scaleBox.checked],
+      [causalBox, "causal", () => causalBox.checked],
+      [dropoutSelect, "dropout", () => dropoutSelect.value],
+      [headsSelect, "heads", () => Number(headsSelect.value)],
+    ];
     sentenceSelect.value = state.sentence;
-    fillQueries();
+    fillQueries(); // the query menu depends on the sentence
+    for (const [control, key, read] of bound) {
+      if (control.type === "checkbox") control.checked = state[key];
+      else control.value = String(state[key]);
+      control.addEventListener("change", () => {
+        state[key] = read();
+        if (key === "sentence") fillQueries();
+        render();
+      });
+    }
     for (const radio of root.querySelectorAll("input[name=stage]")) {
       radio.checked = radio.value === state.stage;
       radio.addEventListener("change", () => {
@@ -638,46 +655,9 @@
         render();
       });
     }
-    weightsSelect.value = state.weights;
-    scaleBox.checked = state.scale;
-    causalBox.checked = state.causal;
-    dropoutSelect.value = state.dropout;
-    headsSelect.value = String(state.heads);
+    // the slider redraws while it moves
     dkRange.value = String(state.dk);
-    const on = (control, handler) => {
-      control.addEventListener("change", handler);
-      control.addEventListener("input", handler);
-    };
-    on(sentenceSelect, () => {
-      state.sentence = sentenceSelect.value;
-      fillQueries();
-      render();
-    });
-    on(querySelect, () => {
-      state.query = Number(querySelect.value);
-      render();
-    });
-    on(weightsSelect, () => {
-      state.weights = weightsSelect.value;
-      render();
-    });
-    on(scaleBox, () => {
-      state.scale = scaleBox.checked;
-      render();
-    });
-    on(causalBox, () => {
-      state.causal = causalBox.checked;
-      render();
-    });
-    on(dropoutSelect, () => {
-      state.dropout = dropoutSelect.value;
-      render();
-    });
-    on(headsSelect, () => {
-      state.heads = Number(headsSelect.value);
-      render();
-    });
-    on(dkRange, () => {
+    dkRange.addEventListener("input", () => {
       state.dk = Number(dkRange.value);
       renderDk();
     });
@@ -686,10 +666,14 @@
     root.dataset.ready = "true";
   }
 
-  function dataUrl() {
-    let base = ".";
+  // the page's configuration that Material writes into #__config (site root, translations)
+  function materialConfig() {
     const config = document.getElementById("__config");
-    if (config) base = JSON.parse(config.textContent).base || ".";
+    return config ? JSON.parse(config.textContent) : {};
+  }
+
+  function dataUrl() {
+    const base = materialConfig().base || ".";
     return new URL("assets/explorer/data.json", new URL(base.replace(/\/?$/, "/"), location.href));
   }
 

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -709,13 +709,19 @@ def check_page(
     return report
 
 
-def search_results(page: Page, query: str, timeout_ms: int = 15_000) -> list[str]:
-    """Type ``query`` into Material's search box; the result pages' URLs, best first."""
+def search_box(page: Page) -> Locator:
+    """Material's search box, opened and focused (narrow screens open it from a header button)."""
     box = page.locator("input.md-search__input")
-    if not box.is_visible():  # narrow screens: the search box opens from a header button
+    if not box.is_visible():
         page.locator("label.md-header__button[for=__search]").first.click()
         box.wait_for(state="visible", timeout=5_000)
     box.click()
+    return box
+
+
+def search_results(page: Page, query: str, timeout_ms: int = 15_000) -> list[str]:
+    """Type ``query`` into Material's search box; the result pages' URLs, best first."""
+    box = search_box(page)
     box.fill(query)
     box.press("End")  # Material searches on keyup
     # one item per page, its first link the page's best match; the other links are sections

@@ -9,7 +9,7 @@ Material's italics.
 from __future__ import annotations
 
 import pytest
-from browser_lib import Tab, open_page
+from browser_lib import LANG_PREFIX, Tab, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +18,11 @@ PAGE_WITH_EMPHASIS = "chapter/3.6-multi-head-attention/"  # *each head*, *每个
 CAPTION_STYLE = {"en": "italic", "zh": "normal"}
 EMPHASIS_STYLE = {"en": "italic", "zh": "normal"}
 TOGGLE = {"en": {"Dark mode", "Light mode"}, "zh": {"深色模式", "浅色模式"}}
-PREFIX = {"en": "", "zh": "zh/"}
 
 
 @pytest.mark.parametrize("lang", sorted(CAPTION_STYLE))
 def test_caption_style_and_palette_toggle(fresh_tab: Tab, base_url: str, lang: str) -> None:
-    open_page(fresh_tab.page, fresh_tab.rec, base_url + PREFIX[lang] + PAGE_WITH_FIGURES)
+    open_page(fresh_tab.page, fresh_tab.rec, base_url + LANG_PREFIX[lang] + PAGE_WITH_FIGURES)
     styles = fresh_tab.page.evaluate(
         "() => [...document.querySelectorAll('.md-typeset figcaption')]"
         ".map(c => getComputedStyle(c).fontStyle)"
@@ -41,7 +40,7 @@ def test_caption_style_and_palette_toggle(fresh_tab: Tab, base_url: str, lang: s
 
 @pytest.mark.parametrize("lang", sorted(EMPHASIS_STYLE))
 def test_emphasis_style(fresh_tab: Tab, base_url: str, lang: str) -> None:
-    open_page(fresh_tab.page, fresh_tab.rec, base_url + PREFIX[lang] + PAGE_WITH_EMPHASIS)
+    open_page(fresh_tab.page, fresh_tab.rec, base_url + LANG_PREFIX[lang] + PAGE_WITH_EMPHASIS)
     # every emphasis in running text, with its weight and that of the text around it
     found = fresh_tab.page.evaluate(
         "() => [...document.querySelectorAll('article.md-content__inner p em')].map(e => ({"

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser_lib import LANG_PREFIX, Tab, open_page
+from browser_lib import LANG_PREFIX, Tab, open_page, search_box
 from playwright.sync_api import Page, Route
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from search_terms import TERMS
@@ -76,11 +76,7 @@ def location(url: str, base_url: str) -> str:
 
 def search(page: Page, query: str) -> bool:
     """Type ``query`` into the search box and wait for its results; False if none came."""
-    box = page.locator("input.md-search__input")
-    if not box.is_visible():
-        page.locator("label.md-header__button[for=__search]").first.click()
-        box.wait_for(state="visible", timeout=5_000)
-    box.click()
+    box = search_box(page)
     # empty the list first, so the items waited for below belong to this query
     box.fill("")
     box.press("End")
