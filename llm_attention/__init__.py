@@ -10,6 +10,9 @@ The modules follow the chapter's order:
 - ``llm_attention.beyond_kv_cache``: beyond 3.6.2, a key-value cache for generating text
 - ``llm_attention.beyond_gqa``: beyond 3.6.2, grouped-query attention and KV-cache sizes
 - ``llm_attention.beyond_sliding_window``: beyond 3.6.2, sliding-window attention
+- ``llm_attention.beyond_mla``: beyond 3.6.2, multi-head latent attention
+- ``llm_attention.beyond_gpt``: a GPT model (chapter 4's layout) that generates with any of them
+  (a harness around the attention classes; its names are imported from the submodule)
 - ``llm_attention.benchmarks``: ``python -m llm_attention.benchmarks`` times and sizes them
   (a command-line tool; its names are imported from the submodule, not re-exported)
 - ``llm_attention.text``: real sentences as GPT-2 tokens and embeddings
@@ -25,6 +28,7 @@ from llm_attention.beyond_gqa import (
     kv_cache_bytes,
 )
 from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
+from llm_attention.beyond_mla import MultiHeadLatentAttention
 from llm_attention.beyond_sdpa import SDPAMultiHeadAttention
 from llm_attention.beyond_sliding_window import SlidingWindowAttention, sliding_window_mask
 from llm_attention.ch3_3_simplified_attention import (
@@ -80,6 +84,7 @@ __all__ = [  # noqa: RUF022
     "KVCacheMultiHeadAttention",
     "MultiHeadAttention",
     "MultiHeadAttentionWrapper",
+    "MultiHeadLatentAttention",
     "SDPAMultiHeadAttention",
     "SelfAttention_v1",
     "SelfAttention_v2",

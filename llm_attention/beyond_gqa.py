@@ -18,6 +18,13 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
+from llm_attention.beyond_kv_cache import (
+    CacheProtocol,
+    attend,
+    begin_cached_call,
+    merge_heads,
+    new_cache,
+)
 from llm_attention.ch3_5_causal_attention import causal_mask
 from llm_attention.checks import (
     check_bool,
@@ -31,7 +38,7 @@ from llm_attention.checks import (
 __all__ = ["GroupedQueryAttention", "compare_kv_cache_bytes", "kv_cache_bytes"]
 
 
-class GroupedQueryAttention(nn.Module):
+class GroupedQueryAttention(CacheProtocol, nn.Module):
     """Causal multi-head attention whose key/value heads are shared by groups of query heads.
 
     It exists to show how modern LLMs cut the memory of the KV cache: compared
@@ -70,9 +77,15 @@ class GroupedQueryAttention(nn.Module):
         - attention weights (``return_attn_weights=True``):
           ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
         - ``W_key.weight``, ``W_value.weight``: ``(num_kv_groups * head_dim, d_in)``
+        - ``cache_k``, ``cache_v``: ``(b, num_kv_groups, context_length, head_dim)``,
+          or ``None`` before the first cached call; with the cache, the attention
+          weights are ``(b, num_heads, num_tokens, num_cached_tokens + num_tokens)``
     """
 
     mask: torch.Tensor
+    _cache_buffers = ("cache_k", "cache_v")
+    cache_k: torch.Tensor | None
+    cache_v: torch.Tensor | None
 
     def __init__(
         self,
@@ -100,20 +113,46 @@ class GroupedQueryAttention(nn.Module):
         self.out_proj = nn.Linear(d_out, d_out)
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", causal_mask(context_length))
+        self.register_buffer("cache_k", None, persistent=False)
+        self.register_buffer("cache_v", None, persistent=False)
+        self.num_cached_tokens = 0
 
     @overload
     def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[False] = ...,
     ) -> torch.Tensor: ...
     @overload
     def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[True],
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
     def forward(
-        self, x: torch.Tensor, *, return_attn_weights: bool = False
+        self,
+        x: torch.Tensor,
+        use_cache: bool = False,
+        *,
+        return_attn_weights: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Return the context vectors (and the per-head attention weights if asked)."""
+        check_bool("use_cache", use_cache)
         check_bool("return_attn_weights", return_attn_weights)
+        if use_cache:
+            context_vec, attn_weights = self._cached_forward(x)
+        else:
+            context_vec, attn_weights = self._full_forward(x)
+        if return_attn_weights:
+            return context_vec, attn_weights
+        return context_vec
+
+    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward(x)``: causal attention over ``x``'s tokens, no cache."""
         check_input(
             x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
         )
@@ -146,22 +185,60 @@ class GroupedQueryAttention(nn.Module):
         # num_tokens dynamic (3.5.3); in place, as in the book: attn_scores is a fresh tensor
         mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
         attn_scores.masked_fill_(mask, -torch.inf)
-        attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
+        attn_weights = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
 
         # 4) weight the values and merge the heads:
         # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
         #                                     -> (b, num_tokens, d_out)
-        context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
+        context_vec = (attn_weights @ values).transpose(1, 2)
         context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
         # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
         context_vec = self.out_proj(context_vec)
 
         if unbatched:
             context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
-        if return_attn_weights:
-            return context_vec, attn_weights
-        return context_vec
+        return context_vec, attn_weights
+
+    def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward(x, use_cache=True)``: the new tokens attend to the cached groups."""
+        x, unbatched, start = begin_cached_call(self, x, self.cache_k)
+        b, num_tokens, _ = x.shape
+        end = start + num_tokens
+        groups, size = self.num_kv_groups, self.group_size
+
+        # 1) project the new tokens and 2) split them into heads: queries
+        # (b, num_heads, num_tokens, head_dim), keys and values (b, num_kv_groups, ...)
+        queries = self.W_query(x).view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        keys = self.W_key(x).view(b, num_tokens, groups, self.head_dim).transpose(1, 2)
+        values = self.W_value(x).view(b, num_tokens, groups, self.head_dim).transpose(1, 2)
+
+        # 2b) cache only the groups: (b, num_kv_groups, context_length, head_dim)
+        if self.cache_k is None or self.cache_v is None:
+            cache_shape = (b, groups, self.context_length, self.head_dim)
+            self.cache_k = new_cache(keys, cache_shape)
+            self.cache_v = new_cache(values, cache_shape)
+        self.cache_k[:, :, start:end] = keys
+        self.cache_v[:, :, start:end] = values
+        self.num_cached_tokens = end
+
+        # 3) a group's query heads (h = g * group_size + i) become extra rows of one query:
+        # (b, num_heads, num_tokens, head_dim) -> (b, num_kv_groups, group_size * num_tokens, ...)
+        # so each group's cached keys are read once, not copied group_size times
+        stacked = queries.reshape(b, groups, size * num_tokens, self.head_dim)
+        blocked = self.mask[start:end, :end].repeat(size, 1)  # the same rows for every head
+        context, attn_weights = attend(
+            stacked,
+            self.cache_k[:, :, :end],
+            self.cache_v[:, :, :end],
+            blocked,
+            self.head_dim,
+            self.dropout,
+        )
+        # 4) back to one row per query head, then merge and mix the heads
+        context = context.view(b, self.num_heads, num_tokens, self.head_dim)
+        attn_weights = attn_weights.view(b, self.num_heads, num_tokens, end)
+        return merge_heads(context, self.out_proj, attn_weights, unbatched)
 
 
 def kv_cache_bytes(
@@ -169,11 +246,15 @@ def kv_cache_bytes(
     num_layers: int,
     context_length: int,
     batch_size: int,
-    num_kv_heads: int,
-    head_dim: int,
+    num_kv_heads: int | None = None,
+    head_dim: int | None = None,
+    latent_dim: int | None = None,
     bytes_per_element: int = 2,
 ) -> int:
     """Memory of a full key-value cache, in bytes.
+
+    For attention that caches keys and values (multi-head, grouped-query,
+    sliding-window), pass ``num_kv_heads`` and ``head_dim``:
 
     ``2 * num_layers * batch_size * context_length * num_kv_heads * head_dim * bytes_per_element``
 
@@ -183,6 +264,11 @@ def kv_cache_bytes(
     for multi-head attention, ``num_kv_groups`` for grouped-query attention,
     and, for sliding-window attention, only the ``window_size`` positions it
     keeps as ``context_length``.
+
+    For multi-head latent attention, which caches one latent vector per token
+    and layer instead, pass ``latent_dim`` (and neither of the other two):
+
+    ``num_layers * batch_size * context_length * latent_dim * bytes_per_element``
 
     Example: GPT-2 small (12 layers, 12 heads of 64, 1024 tokens) in 16-bit
     floats needs ``2 * 12 * 1 * 1024 * 12 * 64 * 2 = 37_748_736`` bytes (36 MiB)
@@ -194,20 +280,35 @@ def kv_cache_bytes(
         batch_size: number of sequences cached side by side.
         num_kv_heads: number of key/value heads per layer.
         head_dim: size of each key and value vector.
+        latent_dim: size of the cached latent vector (multi-head latent attention).
         bytes_per_element: 2 for float16/bfloat16, 4 for float32.
 
     Returns:
         The cache size in bytes.
     """
-    factors = {
+    factors: dict[str, object] = {
         "num_layers": num_layers,
         "context_length": context_length,
         "batch_size": batch_size,
-        "num_kv_heads": num_kv_heads,
-        "head_dim": head_dim,
         "bytes_per_element": bytes_per_element,
     }
-    size = 2  # keys and values
+    if latent_dim is not None:
+        if num_kv_heads is not None or head_dim is not None:
+            raise ValueError(
+                "pass either latent_dim (multi-head latent attention) or num_kv_heads and "
+                "head_dim (attention that caches keys and values), not both"
+            )
+        factors["latent_dim"] = latent_dim
+        size = 1  # one latent vector per token
+    else:
+        if num_kv_heads is None or head_dim is None:
+            raise TypeError(
+                "kv_cache_bytes needs num_kv_heads and head_dim, or latent_dim for "
+                "multi-head latent attention"
+            )
+        factors["num_kv_heads"] = num_kv_heads
+        factors["head_dim"] = head_dim
+        size = 2  # keys and values
     for name, value in factors.items():
         size *= check_positive_int(name, value)
     return size

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Literal, overload
 
 import torch
+from torch import nn
 
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
 from llm_attention.checks import check_bool, check_input
@@ -21,7 +22,121 @@ from llm_attention.checks import check_bool, check_input
 __all__ = ["KVCacheMultiHeadAttention"]
 
 
-class KVCacheMultiHeadAttention(MultiHeadAttention):
+# ---------------------------------------------------------------- the cache protocol
+class CacheProtocol:
+    """What every class that generates with a cache shares (a mixin for ``nn.Module``).
+
+    The protocol is the book's: ``forward(x, use_cache=False)`` and
+    :meth:`reset_cache`, plus :meth:`cache_nbytes`. A class names its cache
+    tensors in ``_cache_buffers``; each is a non-persistent buffer that is
+    ``None`` until the first cached call allocates it, so ``.to()`` moves it and
+    ``state_dict`` leaves it out. ``num_cached_tokens`` counts the positions fed
+    since the last reset (for a rolling buffer, more than the buffer holds).
+    """
+
+    _cache_buffers: tuple[str, ...]
+    num_cached_tokens: int
+
+    def reset_cache(self) -> None:
+        """Empty the cache (and free its memory) before starting a new sequence."""
+        for name in self._cache_buffers:
+            setattr(self, name, None)
+        self.num_cached_tokens = 0
+
+    def cache_nbytes(self) -> int:
+        """Bytes held by the cache tensors right now (0 before the first cached call)."""
+        tensors = [getattr(self, name) for name in self._cache_buffers]
+        return sum(t.nelement() * t.element_size() for t in tensors if t is not None)
+
+
+def begin_cached_call(
+    module: nn.Module, x: torch.Tensor, cache: torch.Tensor | None
+) -> tuple[torch.Tensor, bool, int]:
+    """The checks every cached call starts with, before anything is written.
+
+    ``module`` has ``d_in``, ``context_length``, ``W_query`` and
+    ``num_cached_tokens``; ``cache`` is one of its cache tensors (batch first)
+    or ``None``. Returns ``x`` as ``(b, num_tokens, d_in)``, whether it was
+    unbatched, and ``start``, the absolute position of ``x``'s first token.
+    """
+    context_length: int = module.context_length  # type: ignore[assignment]
+    weight: torch.Tensor = module.W_query.weight  # type: ignore[union-attr,assignment]
+    check_input(x, d_in=module.d_in, context_length=context_length, dtype=weight.dtype)  # type: ignore[arg-type]
+    if torch.is_grad_enabled() and (
+        x.requires_grad or any(p.requires_grad for p in module.parameters())
+    ):
+        raise RuntimeError(
+            "use_cache=True is for inference: each call writes into the cache in place, "
+            "changing tensors that earlier calls saved for backward; call the module "
+            "under torch.no_grad() or torch.inference_mode()"
+        )
+    unbatched = x.dim() == 2
+    if unbatched:
+        x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+    b, num_tokens, _ = x.shape
+    start: int = module.num_cached_tokens  # type: ignore[assignment]
+    end = start + num_tokens
+    if end > context_length:
+        raise ValueError(
+            f"the cache holds {start} tokens and x adds {num_tokens}: {end} is more than "
+            f"context_length ({context_length}); call reset_cache() to start a new "
+            "sequence"
+        )
+    if cache is not None and cache.shape[0] != b:
+        raise ValueError(
+            f"x has batch size {b} but the cache holds {cache.shape[0]} sequences; "
+            "call reset_cache() to start a new batch"
+        )
+    return x, unbatched, start
+
+
+def new_cache(like: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """An empty cache tensor with ``like``'s dtype and device.
+
+    It is a normal tensor even under ``inference_mode``, so that later steps may run
+    under ``no_grad`` (an inference tensor cannot be updated outside inference_mode).
+    """
+    with torch.inference_mode(False):
+        return like.new_empty(shape)
+
+
+def attend(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    blocked: torch.Tensor,
+    head_dim: int,
+    dropout: nn.Module,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Steps 3 and 4a of 3.6.2: masked, scaled softmax of ``Q K^T``, then the weighted values.
+
+    ``blocked`` (``True`` = hidden) broadcasts against the scores
+    ``(..., num_queries, num_keys)``. Returns ``(weights @ values, weights)``.
+    """
+    attn_scores = queries @ keys.transpose(-2, -1)
+    attn_scores.masked_fill_(blocked, -torch.inf)  # in place, as in 3.6.2: a fresh tensor
+    attn_weights: torch.Tensor = torch.softmax(attn_scores / head_dim**0.5, dim=-1)
+    attn_weights = dropout(attn_weights)
+    return attn_weights @ values, attn_weights
+
+
+def merge_heads(
+    context: torch.Tensor, out_proj: nn.Module, attn_weights: torch.Tensor, unbatched: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Steps 4b and 5 of 3.6.2: ``(b, num_heads, n, head_dim)`` -> ``(b, n, d_out)`` -> out_proj.
+
+    Drops the batch dimension of both outputs again when the input was unbatched.
+    """
+    b, num_heads, num_tokens, head_dim = context.shape
+    merged = context.transpose(1, 2).contiguous().view(b, num_tokens, num_heads * head_dim)
+    out: torch.Tensor = out_proj(merged)
+    if unbatched:
+        return out.squeeze(0), attn_weights.squeeze(0)
+    return out, attn_weights
+
+
+# ---------------------------------------------------------------- multi-head attention
+class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):
     """:class:`~llm_attention.MultiHeadAttention` that can cache keys and values between calls.
 
     It adds what text generation needs on top of the chapter's class: with
@@ -46,11 +161,15 @@ class KVCacheMultiHeadAttention(MultiHeadAttention):
     ``cache_v`` of shape ``(b, num_heads, context_length, head_dim)`` and later
     calls write into them in place, so a decoding step copies only the new
     token's keys and values instead of the whole cache (as ``torch.cat`` would).
-    Both are non-persistent buffers: ``.to(device)`` and ``.to(dtype)`` move
-    them, and ``state_dict`` leaves them out. ``num_cached_tokens`` counts the
-    filled positions; :meth:`reset_cache` empties the cache for a new sequence.
-    Because the cache is written in place, cached calls are for inference: run
-    them under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    :meth:`cache_nbytes` is therefore
+    ``kv_cache_bytes(num_layers=1, context_length=context_length, batch_size=b,
+    num_kv_heads=num_heads, head_dim=head_dim, bytes_per_element=...)`` from the
+    first cached call on. Both are non-persistent buffers: ``.to(device)`` and
+    ``.to(dtype)`` move them, and ``state_dict`` leaves them out.
+    ``num_cached_tokens`` counts the filled positions; :meth:`reset_cache`
+    empties the cache for a new sequence. Because the cache is written in place,
+    cached calls are for inference: run them under ``torch.no_grad()`` or
+    ``torch.inference_mode()``.
 
     Note:
         A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
@@ -79,6 +198,7 @@ class KVCacheMultiHeadAttention(MultiHeadAttention):
           or ``None`` before the first cached call
     """
 
+    _cache_buffers = ("cache_k", "cache_v")
     cache_k: torch.Tensor | None
     cache_v: torch.Tensor | None
 
@@ -94,12 +214,6 @@ class KVCacheMultiHeadAttention(MultiHeadAttention):
         super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
         self.register_buffer("cache_k", None, persistent=False)
         self.register_buffer("cache_v", None, persistent=False)
-        self.num_cached_tokens = 0
-
-    def reset_cache(self) -> None:
-        """Empty the cache (and free its memory) before starting a new sequence."""
-        self.cache_k = None
-        self.cache_v = None
         self.num_cached_tokens = 0
 
     @overload
@@ -132,81 +246,39 @@ class KVCacheMultiHeadAttention(MultiHeadAttention):
             if return_attn_weights:
                 return super().forward(x, return_attn_weights=True)
             return super().forward(x)
-        check_input(
-            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
-        )
-        if torch.is_grad_enabled() and (
-            x.requires_grad or any(p.requires_grad for p in self.parameters())
-        ):
-            raise RuntimeError(
-                "use_cache=True is for inference: each call writes into the cache in place, "
-                "changing tensors that earlier calls saved for backward; call the module "
-                "under torch.no_grad() or torch.inference_mode()"
-            )
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+        x, unbatched, start = begin_cached_call(self, x, self.cache_k)
         b, num_tokens, _ = x.shape
-        # the new tokens take the absolute positions start..end-1
-        start = self.num_cached_tokens
-        end = start + num_tokens
-        if end > self.context_length:
-            raise ValueError(
-                f"the cache holds {start} tokens and x adds {num_tokens}: {end} is more than "
-                f"context_length ({self.context_length}); call reset_cache() to start a new "
-                "sequence"
-            )
-        if self.cache_k is not None and self.cache_k.shape[0] != b:
-            raise ValueError(
-                f"x has batch size {b} but the cache holds {self.cache_k.shape[0]} sequences; "
-                "call reset_cache() to start a new batch"
-            )
+        end = start + num_tokens  # the new tokens take the absolute positions start..end-1
 
-        # 1) project only the new tokens: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
-        keys: torch.Tensor = self.W_key(x)
-        queries: torch.Tensor = self.W_query(x)
-        values: torch.Tensor = self.W_value(x)
+        # 1) project only the new tokens, and 2) split them into heads:
+        # (b, num_tokens, d_in) -> (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
+        heads = (b, num_tokens, self.num_heads, self.head_dim)
+        queries = self.W_query(x).view(heads).transpose(1, 2)
+        keys = self.W_key(x).view(heads).transpose(1, 2)
+        values = self.W_value(x).view(heads).transpose(1, 2)
 
-        # 2) split into heads:
-        # (b, num_tokens, d_out) -> (b, num_tokens, num_heads, head_dim)
-        #                        -> (b, num_heads, num_tokens, head_dim)
-        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        values = values.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-
-        # 2b) append to the cache, then read back everything cached so far:
-        # (b, num_heads, num_tokens, head_dim) -> cache (b, num_heads, context_length, head_dim)
-        # -> (b, num_heads, end, head_dim)
+        # 2b) write them into the cache, then read back everything cached so far:
+        # cache (b, num_heads, context_length, head_dim) -> (b, num_heads, end, head_dim)
         if self.cache_k is None or self.cache_v is None:
             cache_shape = (b, self.num_heads, self.context_length, self.head_dim)
-            # a normal tensor even under inference_mode, so that later steps may run
-            # under no_grad (an inference tensor cannot be updated outside inference_mode)
-            with torch.inference_mode(False):
-                self.cache_k = keys.new_empty(cache_shape)
-                self.cache_v = values.new_empty(cache_shape)
+            self.cache_k = new_cache(keys, cache_shape)
+            self.cache_v = new_cache(values, cache_shape)
         self.cache_k[:, :, start:end] = keys
         self.cache_v[:, :, start:end] = values
         self.num_cached_tokens = end
-        keys = self.cache_k[:, :, :end]
-        values = self.cache_v[:, :, :end]
 
-        # 3) attend from the new tokens to all cached ones: (b, num_heads, num_tokens, end);
+        # 3) and 4) attend from the new tokens to all cached ones: (b, num_heads, num_tokens, end);
         # rows start..end-1 of the causal mask hide each new token's future
-        attn_scores = queries @ keys.transpose(2, 3)
-        attn_scores.masked_fill_(self.mask[start:end, :end], -torch.inf)  # in place, as in 3.6.2
-        attn_weights: torch.Tensor = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
-        attn_weights = self.dropout(attn_weights)
-
-        # 4) weight the values and merge the heads:
-        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
-        #                                     -> (b, num_tokens, d_out)
-        context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
-        context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
-        # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
-        context_vec = self.out_proj(context_vec)
-
-        if unbatched:
-            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
+        context, attn_weights = attend(
+            queries,
+            self.cache_k[:, :, :end],
+            self.cache_v[:, :, :end],
+            self.mask[start:end, :end],
+            self.head_dim,
+            self.dropout,
+        )
+        # 5) merge the heads and mix them: (b, num_tokens, d_out)
+        context_vec, attn_weights = merge_heads(context, self.out_proj, attn_weights, unbatched)
         if return_attn_weights:
             return context_vec, attn_weights
         return context_vec

@@ -12,11 +12,20 @@ another window. Only the mask changes, so the module is
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import torch
 from torch import nn
 
+from llm_attention.beyond_kv_cache import (
+    CacheProtocol,
+    attend,
+    begin_cached_call,
+    merge_heads,
+    new_cache,
+)
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
-from llm_attention.checks import check_positive_int
+from llm_attention.checks import check_bool, check_positive_int
 
 __all__ = ["SlidingWindowAttention", "sliding_window_mask"]
 
@@ -56,7 +65,7 @@ def _rebuild_band(module: nn.Module, incompatible_keys: object) -> None:
     )
 
 
-class SlidingWindowAttention(MultiHeadAttention):
+class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
     """Causal multi-head attention in which each token sees at most ``window_size`` tokens.
 
     It adds locality to :class:`~llm_attention.MultiHeadAttention`: the cost of
@@ -78,6 +87,17 @@ class SlidingWindowAttention(MultiHeadAttention):
     ``strict=False`` (its causal ``mask`` is then reported as unexpected and
     ignored, instead of silently replacing the band).
 
+    It generates with a key-value cache (``forward(x, use_cache=True)``,
+    :meth:`reset_cache`, :meth:`cache_nbytes`) that is a *rolling buffer*: no
+    query ever sees a key more than ``window_size - 1`` positions back, so the
+    cache keeps only the last ``slots = min(window_size, context_length)``
+    positions, position ``p`` in slot ``p % slots``, and its memory stops
+    growing once the sequence is longer than the window. A cached call first
+    attends from its new tokens to the cached positions still in their window
+    together with the new tokens themselves (so a chunk longer than the window
+    is correct: its early tokens' keys are used before the buffer overwrites
+    them), and only then writes the last ``slots`` new keys and values.
+
     Note:
         A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
         too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
@@ -98,8 +118,17 @@ class SlidingWindowAttention(MultiHeadAttention):
         - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
         - attention weights (``return_attn_weights=True``):
           ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``),
-          zero outside the band
+          zero outside the band; with the cache,
+          ``(b, num_heads, num_tokens, num_kept + num_tokens)`` over the positions
+          ``start - num_kept .. end - 1`` in order, where ``num_kept =
+          min(start, slots)`` cached positions were read
+        - ``cache_k``, ``cache_v``: ``(b, num_heads, slots, head_dim)``, or ``None``
+          before the first cached call
     """
+
+    _cache_buffers = ("cache_k", "cache_v")
+    cache_k: torch.Tensor | None
+    cache_v: torch.Tensor | None
 
     def __init__(
         self,
@@ -123,3 +152,80 @@ class SlidingWindowAttention(MultiHeadAttention):
         # meta-device pattern (build on "meta", to_empty(), load_state_dict()) the buffer
         # would hold uninitialised memory. Rebuild it from window_size after every load.
         self.register_load_state_dict_post_hook(_rebuild_band)  # type: ignore[no-untyped-call]
+        self.slots = min(window_size, self.context_length)  # positions the rolling cache keeps
+        self.register_buffer("cache_k", None, persistent=False)
+        self.register_buffer("cache_v", None, persistent=False)
+        self.num_cached_tokens = 0
+
+    @overload
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[False] = ...,
+    ) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[True],
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = False,
+        *,
+        return_attn_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Return the context vectors, attending through the rolling cache if asked."""
+        check_bool("use_cache", use_cache)
+        check_bool("return_attn_weights", return_attn_weights)
+        if not use_cache:
+            if return_attn_weights:
+                return super().forward(x, return_attn_weights=True)
+            return super().forward(x)
+        context_vec, attn_weights = self._cached_forward(x)
+        if return_attn_weights:
+            return context_vec, attn_weights
+        return context_vec
+
+    def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward(x, use_cache=True)`` through the rolling buffer."""
+        x, unbatched, start = begin_cached_call(self, x, self.cache_k)
+        b, num_tokens, _ = x.shape
+        end = start + num_tokens
+        heads = (b, num_tokens, self.num_heads, self.head_dim)
+        queries = self.W_query(x).view(heads).transpose(1, 2)
+        keys = self.W_key(x).view(heads).transpose(1, 2)
+        values = self.W_value(x).view(heads).transpose(1, 2)
+        if self.cache_k is None or self.cache_v is None:
+            cache_shape = (b, self.num_heads, self.slots, self.head_dim)
+            self.cache_k = new_cache(keys, cache_shape)
+            self.cache_v = new_cache(values, cache_shape)
+
+        # 1) read the cached positions start-kept .. start-1 in order (position p is in
+        # slot p % slots), and put the new tokens after them
+        kept = min(start, self.slots)
+        device = x.device
+        old = torch.arange(start - kept, start, device=device) % self.slots
+        all_keys = torch.cat((self.cache_k.index_select(2, old), keys), dim=2)
+        all_values = torch.cat((self.cache_v.index_select(2, old), values), dim=2)
+
+        # 2) the band from absolute positions: query p sees key j when p - window < j <= p
+        query_pos = torch.arange(start, end, device=device).unsqueeze(1)
+        key_pos = torch.arange(start - kept, end, device=device).unsqueeze(0)
+        blocked = (key_pos > query_pos) | (key_pos <= query_pos - self.window_size)
+        context, attn_weights = attend(
+            queries, all_keys, all_values, blocked, self.head_dim, self.dropout
+        )
+
+        # 3) only now overwrite the oldest slots with the newest (at most `slots`) tokens
+        write = min(num_tokens, self.slots)
+        slots = torch.arange(end - write, end, device=device) % self.slots
+        self.cache_k.index_copy_(2, slots, keys[:, :, num_tokens - write :])
+        self.cache_v.index_copy_(2, slots, values[:, :, num_tokens - write :])
+        self.num_cached_tokens = end
+        return merge_heads(context, self.out_proj, attn_weights, unbatched)

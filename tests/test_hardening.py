@@ -42,6 +42,9 @@ FACTORIES: dict[str, Callable[[], nn.Module]] = {
     "SlidingWindowAttention": lambda: la.SlidingWindowAttention(
         D_IN, 4, CONTEXT, 0.0, num_heads=2, window_size=3
     ),
+    "MultiHeadLatentAttention": lambda: la.MultiHeadLatentAttention(
+        D_IN, 4, CONTEXT, 0.0, num_heads=2, latent_dim=3
+    ),
 }
 NAMES = list(FACTORIES)
 
@@ -156,6 +159,15 @@ def oracle(name: str, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     def split(t: torch.Tensor, h: int) -> torch.Tensor:
         return t.view(b, n, h, -1).transpose(1, 2)
 
+    if name == "MultiHeadLatentAttention":
+        latent = m.W_kv_down(x)
+        q, k, v = (
+            split(m.W_query(x), heads),
+            split(m.W_key_up(latent), heads),
+            split(m.W_value_up(latent), heads),
+        )
+        context = sdpa(q, k, v, is_causal=True)
+        return m.out_proj(context.transpose(1, 2).reshape(b, n, -1))
     q, k, v = split(m.W_query(x), heads), split(m.W_key(x), kv_heads), split(m.W_value(x), kv_heads)
     k = k.repeat_interleave(heads // kv_heads, dim=1)
     v = v.repeat_interleave(heads // kv_heads, dim=1)
@@ -182,6 +194,8 @@ def build_random(name: str, heads: int, head_dim: int, d_in: int, bias: bool, wi
         return la.GroupedQueryAttention(d_in, width, CONTEXT, 0.0, heads, groups, qkv_bias=bias)
     if name == "SlidingWindowAttention":
         return la.SlidingWindowAttention(d_in, width, CONTEXT, 0.0, heads, window, qkv_bias=bias)
+    if name == "MultiHeadLatentAttention":
+        return la.MultiHeadLatentAttention(d_in, width, CONTEXT, 0.0, heads, window, qkv_bias=bias)
     return getattr(la, name)(d_in, width, CONTEXT, 0.0, heads, qkv_bias=bias)
 
 
