@@ -67,6 +67,9 @@ IMPORT_FROM_SUBMODULE = {
     # The argument checks the classes call, one line per check; the chapter's pages show
     # them imported from here, and they are not part of the attention API itself.
     "checks",
+    # A harness around the attention classes (chapter 4's GPT layout) for generation and
+    # the cache benchmark; GPTModel is not an attention mechanism of chapter 3.
+    "beyond_gpt",
 }
 
 
