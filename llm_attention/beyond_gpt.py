@@ -122,6 +122,7 @@ class GPTModel(nn.Module):
         self.out_head = nn.Linear(emb_dim, cfg["vocab_size"], bias=False)
         self.num_cached_tokens = 0
 
+    # --8<-- [start:gpt-forward]
     def forward(self, idx: torch.Tensor, use_cache: bool = False) -> torch.Tensor:
         """Logits for every position of ``idx``; with the cache, ``idx`` continues the cache."""
         check_bool("use_cache", use_cache)
@@ -143,6 +144,8 @@ class GPTModel(nn.Module):
         logits: torch.Tensor = self.out_head(self.final_norm(x))
         return logits
 
+    # --8<-- [end:gpt-forward]
+
     def reset_cache(self) -> None:
         """Empty every layer's cache before a new sequence."""
         for attention in self._attention_modules():
@@ -158,6 +161,7 @@ class GPTModel(nn.Module):
         return [block.att for block in self.trf_blocks]
 
 
+# --8<-- [start:generate]
 def generate(
     model: GPTModel, idx: torch.Tensor, max_new_tokens: int, *, use_cache: bool = True
 ) -> torch.Tensor:
@@ -187,3 +191,6 @@ def generate(
             if use_cache and step < max_new_tokens - 1:
                 logits = model(next_id, use_cache=True)  # one token, attending to the cache
     return idx
+
+
+# --8<-- [end:generate]
