@@ -73,6 +73,11 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
    The JSON also keeps the CPU's cache sizes (from ``/sys``) and the load
    average before and after.
 
+5. With ``--caches`` (instead of parts 1 to 4): every KV cache of the package in a
+   GPT-2-small-shaped :class:`~llm_attention.beyond_gpt.GPTModel`, written to
+   ``caches.md`` and ``caches.json``; :mod:`llm_attention.benchmark_caches` says what
+   it measures and how.
+
 Timing: ``--warmup`` untimed runs, then ``--repeats`` timed runs with
 ``time.perf_counter`` (after ``torch.cuda.synchronize`` on CUDA). The variants
 are timed round-robin (one run of each, then the next round), so that a burst
@@ -98,6 +103,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import dataclasses
 import datetime
 import functools
 import json
@@ -117,6 +123,13 @@ import torch
 from torch import nn
 from torch.nn.functional import linear, scaled_dot_product_attention
 
+from llm_attention.benchmark_caches import (
+    QUICK_CACHE_CONFIG,
+    CacheBenchConfig,
+    cache_probe_main,
+    run_cache_benchmarks,
+)
+from llm_attention.benchmark_caches import to_markdown as caches_markdown
 from llm_attention.beyond_gqa import compare_kv_cache_bytes
 from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
 from llm_attention.beyond_sdpa import SDPAMultiHeadAttention
@@ -982,7 +995,8 @@ class _OtherCPU:
         }
 
 
-def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
+def machine_info(device: str) -> dict[str, Any]:
+    """The processor, Python, torch and thread settings of this run, and the date."""
     processor = platform.processor()
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as cpuinfo:
@@ -998,11 +1012,11 @@ def _machine_info(cfg: BenchmarkConfig) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "device": cfg.device,
+        "device": device,
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    if cfg.device.startswith("cuda"):
-        info["cuda_device"] = torch.cuda.get_device_name(torch.device(cfg.device))
+    if device.startswith("cuda"):
+        info["cuda_device"] = torch.cuda.get_device_name(torch.device(device))
     return info
 
 
@@ -1010,7 +1024,7 @@ def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
     """Run all four parts and return every number, ready for ``json.dump``."""
     other_cpu = _OtherCPU()
     results = {
-        "machine": _machine_info(cfg),
+        "machine": machine_info(cfg.device),
         "config": asdict(cfg),
         "attention": _bench_attention(cfg),
         "decode": _bench_decode(cfg),
@@ -1249,7 +1263,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip part 4 (why the wrapper is faster than MultiHeadAttention on a CPU)",
     )
+    parser.add_argument(
+        "--caches",
+        action="store_true",
+        help=(
+            "part 5 instead of parts 1-4: every KV cache (MHA, GQA, MQA, MLA, sliding window, "
+            "Gemma-style) in a GPT-2-small-shaped model; writes caches.md and caches.json"
+        ),
+    )
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cache-probe", help=argparse.SUPPRESS)
     parser.add_argument("--wrapper-probe", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -1297,6 +1320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         values["wrapper_sweep"] = tuple(tuple(pair) for pair in values["wrapper_sweep"])
         print(json.dumps(_probe_wrapper(BenchmarkConfig(**values))))
         return 0
+    if args.cache_probe is not None:  # part 5's child process: the configuration comes on stdin
+        return cache_probe_main(args.cache_probe)
+    if args.caches:
+        return _caches_main(args, parser, argv)
     cfg = _config(args, parser)
     if args.memory_probe:
         print(json.dumps(_probe_memory(cfg)))
@@ -1314,6 +1341,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             f.write("\n")
         (args.out / "benchmarks.svg").write_text(to_svg(results), encoding="utf-8")
         _log(f"wrote benchmarks.md, benchmarks.json and benchmarks.svg to {args.out}")
+    return 0
+
+
+def _caches_main(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> int:
+    """``--caches``: part 5, written to caches.md and caches.json."""
+    cache_cfg = QUICK_CACHE_CONFIG if args.quick else CacheBenchConfig()
+    overrides: dict[str, Any] = {"memory": not args.no_memory}
+    if args.device is not None:
+        if args.device.startswith("cuda") and not torch.cuda.is_available():
+            parser.error("--device cuda: CUDA is not available")
+        overrides["device"] = args.device
+    cache_cfg = dataclasses.replace(cache_cfg, **overrides)
+    results = run_cache_benchmarks(cache_cfg, machine_info(cache_cfg.device))
+    results["command"] = " ".join(["python -m llm_attention.benchmarks", *(argv or sys.argv[1:])])
+    markdown = caches_markdown(results)
+    print(markdown)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "caches.md").write_text(markdown, encoding="utf-8")
+        with open(args.out / "caches.json", "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+        _log(f"wrote caches.md and caches.json to {args.out}")
     return 0
 
 

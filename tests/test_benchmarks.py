@@ -190,10 +190,19 @@ def test_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
-    for flag in ("--quick", "--repeats", "--out", "--threads", "--seq-lens", "--no-wrapper-vs-mha"):
+    for flag in (
+        "--quick",
+        "--repeats",
+        "--out",
+        "--threads",
+        "--seq-lens",
+        "--no-wrapper-vs-mha",
+        "--caches",
+    ):
         assert flag in help_text
     assert "--memory-probe" not in help_text  # internal
     assert "--wrapper-probe" not in help_text
+    assert "--cache-probe" not in help_text
 
 
 @pytest.mark.parametrize(
