@@ -134,3 +134,40 @@ print("keys passed in:", keys.shape)
 same = torch.allclose(context_vec, context_vecs, atol=1e-6)
 print("same as GroupedQueryAttention:", same)
 # --8<-- [end:enable-gqa]
+
+# --8<-- [start:cached]
+with torch.no_grad():
+    gqa.reset_cache()
+    chunks = [gqa(batch[:, :3], use_cache=True)]  # prefill: tokens 1-3 of both sequences
+    for position in range(3, 6):  # then one token at a time
+        x_new = batch[:, position : position + 1]  # (b, 1, d_in)
+        context_vec, attn_weights = gqa(x_new, use_cache=True, return_attn_weights=True)
+        chunks.append(context_vec)
+    uncached = gqa(batch)  # one pass over all six tokens, no cache
+# (b, num_kv_groups, context_length, head_dim): two heads cached, not six
+print("cache_k.shape:", tuple(gqa.cache_k.shape))
+print("last step's attn_weights:", tuple(attn_weights.shape))  # one row per query head
+cached = torch.cat(chunks, dim=1)  # (b, 3 + 1 + 1 + 1, d_out)
+print("cached == uncached:", torch.allclose(cached, uncached, atol=1e-6))
+# --8<-- [end:cached]
+
+# --8<-- [start:cache-bytes]
+b, context_length, head_dim = batch.shape[0], args["context_length"], gqa.head_dim
+for groups in (6, 3, 2, 1):  # 6 = num_heads is MHA, 1 is MQA
+    torch.manual_seed(123)
+    layer = GroupedQueryAttention(**args, num_kv_groups=groups)
+    with torch.no_grad():
+        layer(batch, use_cache=True)  # the first cached call allocates the cache
+    formula = kv_cache_bytes(
+        num_layers=1,
+        context_length=context_length,
+        batch_size=b,
+        num_kv_heads=groups,
+        head_dim=head_dim,
+        bytes_per_element=4,  # float32
+    )
+    print(
+        f"num_kv_groups = {groups}: cache_k {tuple(layer.cache_k.shape)},",
+        f"cache_nbytes() {layer.cache_nbytes():>5,}, kv_cache_bytes {formula:>5,}",
+    )
+# --8<-- [end:cache-bytes]

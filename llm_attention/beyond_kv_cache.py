@@ -104,17 +104,19 @@ def attend(
     queries: torch.Tensor,
     keys: torch.Tensor,
     values: torch.Tensor,
-    blocked: torch.Tensor,
+    blocked: torch.Tensor | None,
     head_dim: int,
     dropout: nn.Module,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Steps 3 and 4a of 3.6.2: masked, scaled softmax of ``Q K^T``, then the weighted values.
 
     ``blocked`` (``True`` = hidden) broadcasts against the scores
-    ``(..., num_queries, num_keys)``. Returns ``(weights @ values, weights)``.
+    ``(..., num_queries, num_keys)``; ``None`` when every key is visible.
+    Returns ``(weights @ values, weights)``.
     """
     attn_scores = queries @ keys.transpose(-2, -1)
-    attn_scores.masked_fill_(blocked, -torch.inf)  # in place, as in 3.6.2: a fresh tensor
+    if blocked is not None:
+        attn_scores.masked_fill_(blocked, -torch.inf)  # in place, as in 3.6.2: a fresh tensor
     attn_weights: torch.Tensor = torch.softmax(attn_scores / head_dim**0.5, dim=-1)
     attn_weights = dropout(attn_weights)
     return attn_weights @ values, attn_weights

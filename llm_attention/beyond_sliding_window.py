@@ -96,7 +96,10 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
     attends from its new tokens to the cached positions still in their window
     together with the new tokens themselves (so a chunk longer than the window
     is correct: its early tokens' keys are used before the buffer overwrites
-    them), and only then writes the last ``slots`` new keys and values.
+    them), and only then writes the last ``slots`` new keys and values. A single
+    new token, the usual decoding step, is written first instead, into the slot of
+    the one position that has just left the window, and then attends to the buffer
+    where it lies, without copying it.
 
     Note:
         A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
@@ -206,10 +209,13 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
             self.cache_k = new_cache(keys, cache_shape)
             self.cache_v = new_cache(values, cache_shape)
 
+        device = x.device
+        if num_tokens == 1:
+            return self._decode_step(queries, keys, values, start, unbatched)
+
         # 1) read the cached positions start-kept .. start-1 in order (position p is in
         # slot p % slots), and put the new tokens after them
         kept = min(start, self.slots)
-        device = x.device
         old = torch.arange(start - kept, start, device=device) % self.slots
         all_keys = torch.cat((self.cache_k.index_select(2, old), keys), dim=2)
         all_values = torch.cat((self.cache_v.index_select(2, old), values), dim=2)
@@ -228,4 +234,38 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
         self.cache_k.index_copy_(2, slots, keys[:, :, num_tokens - write :])
         self.cache_v.index_copy_(2, slots, values[:, :, num_tokens - write :])
         self.num_cached_tokens = end
+        return merge_heads(context, self.out_proj, attn_weights, unbatched)
+
+    def _decode_step(
+        self,
+        queries: torch.Tensor,
+        keys: torch.Tensor,
+        values: torch.Tensor,
+        start: int,
+        unbatched: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One new token: write it first, then attend to the buffer in place, with no copy.
+
+        The write replaces position ``start - slots``, which no query from ``start`` on
+        sees. Afterwards every filled slot holds a position the new token sees: the
+        buffer holds at most ``slots <= window_size`` positions, up to ``start``.
+        """
+        assert self.cache_k is not None and self.cache_v is not None
+        slot = start % self.slots
+        self.cache_k[:, :, slot : slot + 1] = keys
+        self.cache_v[:, :, slot : slot + 1] = values
+        end = start + 1
+        self.num_cached_tokens = end
+        filled = min(end, self.slots)
+        context, attn_weights = attend(
+            queries,
+            self.cache_k[:, :, :filled],
+            self.cache_v[:, :, :filled],
+            None,
+            self.head_dim,
+            self.dropout,
+        )
+        # the weights in position order: the oldest position is in slot end % slots
+        if filled == self.slots:
+            attn_weights = attn_weights.roll(-(end % self.slots), dims=-1)
         return merge_heads(context, self.out_proj, attn_weights, unbatched)

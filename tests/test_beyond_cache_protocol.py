@@ -273,6 +273,13 @@ def test_sliding_window_cache_stays_flat_past_the_window() -> None:
     assert growing.cache_nbytes() == 8 * sizes[-1]  # 64 positions against 8
 
 
+def test_a_window_wider_than_the_context_caches_only_the_context() -> None:
+    module = la.SlidingWindowAttention(D_IN, D_OUT, 6, 0.0, HEADS, window_size=50).eval()
+    with torch.no_grad():
+        module(torch.randn(1, 6, D_IN), use_cache=True)
+    assert module.cache_nbytes() == predicted(module, 1) == 2 * 6 * D_OUT * 4
+
+
 def test_kv_cache_bytes_for_latent_attention() -> None:
     assert la.kv_cache_bytes(num_layers=2, context_length=10, batch_size=3, latent_dim=7) == (
         2 * 10 * 3 * 7 * 2

@@ -134,6 +134,7 @@ TERMS: list[Term] = [
     Term(("grouped-query attention", "GQA"), ("分组查询注意力", "GQA"), "beyond/gqa/"),
     Term(("multi-query attention", "MQA"), ("多查询注意力", "MQA"), "beyond/gqa/"),
     Term(("sliding-window attention",), ("滑动窗口注意力",), "beyond/sliding-window/"),
+    Term(("multi-head latent attention", "MLA"), ("多头潜在注意力", "MLA"), "beyond/mla/"),
 ]
 
 TAG = re.compile(r"<[^>]+>")

@@ -29,6 +29,7 @@ OTHER_PAGES = [
     "beyond/kv-cache/index.html",
     "beyond/gqa/index.html",
     "beyond/sliding-window/index.html",
+    "beyond/mla/index.html",
     "beyond/benchmarks/index.html",
 ]
 
