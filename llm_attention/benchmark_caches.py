@@ -60,6 +60,7 @@ __all__ = [
     "cache_curve_svg",
     "comparison_table",
     "decode_table",
+    "label",
     "load_results",
     "machine_line",
     "run_cache_benchmarks",
@@ -432,6 +433,35 @@ def _check_keys(results: dict[str, Any], keys: Sequence[str]) -> list[str]:
     return list(keys)
 
 
+_LABELS = {
+    "en": {
+        "mha": "MHA",
+        "gqa4": "GQA ({num_kv_heads} groups)",
+        "mqa": "MQA (1 group)",
+        "mla": "MLA (latent {latent_dim})",
+        "swa": "SWA (window {window})",
+        "gemma": "Gemma-style ({local} local : 1 global, window {window})",
+    },
+    "zh": {
+        "mha": "MHA",
+        "gqa4": "GQA（{num_kv_heads} 组）",
+        "mqa": "MQA（1 组）",
+        "mla": "MLA（潜在向量 {latent_dim} 维）",
+        "swa": "SWA（窗口 {window}）",
+        "gemma": "Gemma 式（{local} 层局部 : 1 层全局，窗口 {window}）",
+    },
+}
+
+
+def label(results: dict[str, Any], key: str, lang: str = "en") -> str:
+    """The variant's name in the page's language, with its size (groups, latent, window)."""
+    _t(lang)
+    info = results["variants"][key]
+    kind = key.split("_")[0]  # mla_large -> mla, swa_small -> swa
+    local = info.get("global_every", 1) - 1
+    return _LABELS[lang][kind].format(**info, local=local)
+
+
 def load_results(path: str | Path = RESULTS_PATH) -> dict[str, Any]:
     """The committed results (``caches.json``)."""
     with open(path, encoding="utf-8") as f:
@@ -446,7 +476,7 @@ def _mib(size: float) -> str:
 def cache_bytes_table(results: dict[str, Any], keys: Sequence[str], lang: str = "en") -> str:
     """Markdown: measured cache MiB per context length (rows) and variant (columns)."""
     text, keys = _t(lang), _check_keys(results, keys)
-    labels = [results["variants"][key]["label"] for key in keys]
+    labels = [label(results, key, lang) for key in keys]
     lines = [
         f"| {text['context']} | " + " | ".join(labels) + " |",
         "|---:|" + "---:|" * len(keys),
@@ -465,7 +495,7 @@ def cache_bytes_table(results: dict[str, Any], keys: Sequence[str], lang: str = 
 def decode_table(results: dict[str, Any], keys: Sequence[str], lang: str = "en") -> str:
     """Markdown: tokens per second of cached decoding per context length and variant."""
     text, keys = _t(lang), _check_keys(results, keys)
-    labels = [results["variants"][key]["label"] for key in keys]
+    labels = [label(results, key, lang) for key in keys]
     lines = [
         f"| {text['context']} | " + " | ".join(labels) + " |",
         "|---:|" + "---:|" * len(keys),
@@ -498,7 +528,7 @@ def comparison_table(results: dict[str, Any], gives_up: dict[str, str], lang: st
             f"{_mib(peak['peak_rss_bytes'] - peak['rss_before_bytes'])} MiB" if peak else "n/a"
         )
         cells = [
-            info["label"],
+            label(results, key, lang),
             f"{info['formula_bytes_per_token_per_layer']:,}",
             f"{info['measured_bytes_per_token_per_layer']:,.0f}",
             f"{_mib(last['cache_nbytes'])} MiB",
@@ -603,22 +633,22 @@ def cache_curve_svg(results: dict[str, Any], keys: Sequence[str], lang: str = "e
         label_slots.append(label_y)
         parts.append(
             f'<text x="{points[-1][0] + 8:.1f}" y="{label_y:.1f}">'
-            f"{escape(results['variants'][key]['label'])}</text>"
+            f"{escape(label(results, key, lang))}</text>"
         )
     description = "; ".join(
-        f"{results['variants'][key]['label']}: "
+        f"{label(results, key, lang)}: "
         + ", ".join(_mib(row["cache_nbytes"]) for row in results["rows"][key])
         for key in keys
     )
     lengths_text = ", ".join(f"{length:,}" for length in lengths)
-    label = f"{text['chart_title']} ({lengths_text}), MiB: {description}"
+    summary = f"{text['chart_title']} ({lengths_text}), MiB: {description}"
     return "\n".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="{escape(label, {chr(34): "&quot;"})}" '
+            f'role="img" aria-label="{escape(summary, {chr(34): "&quot;"})}" '
             'class="cache-curve" font-family="sans-serif" font-size="12" fill="currentColor" '
             'style="max-width: 100%; height: auto">',
-            f"<title>{escape(label)}</title>",
+            f"<title>{escape(summary)}</title>",
             *parts,
             "</svg>",
         ]

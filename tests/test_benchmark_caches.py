@@ -25,6 +25,7 @@ from llm_attention.benchmark_caches import (
     cache_curve_svg,
     comparison_table,
     decode_table,
+    label,
     load_results,
     machine_line,
 )
@@ -105,8 +106,9 @@ def test_quick_run_writes_json_and_markdown(quick: tuple[Path, dict[str, Any], s
     assert (out / "caches.md").read_text(encoding="utf-8") == stdout.rstrip("\n") + "\n"
     check_results(results)
     assert results["config"]["context_lengths"] == list(QUICK_CACHE_CONFIG.context_lengths)
-    for label in (info["label"] for info in results["variants"].values()):
-        assert label in stdout
+    for key, info in results["variants"].items():
+        assert info["label"] == label(results, key, "en")
+        assert info["label"] in stdout
     if Path("/proc/self/clear_refs").exists():
         peaks = results["peak_memory"]["rows"]
         assert set(peaks) == set(CACHE_VARIANTS)
@@ -150,7 +152,8 @@ def test_renderers(quick: tuple[Path, dict[str, Any], str]) -> None:
         assert len(list(svg.iter(f"{SVG}polyline"))) == len(keys)
         labels = [t.text for t in svg.iter(f"{SVG}text")]
         for key in keys:
-            assert results["variants"][key]["label"] in labels
+            assert label(results, key, lang) in labels
+            assert label(results, key, lang) in table.splitlines()[0]
     with pytest.raises(ValueError, match=r"unknown variant\(s\) \['nope'\]"):
         cache_bytes_table(results, ["nope"])
     with pytest.raises(ValueError, match="lang must be one of"):
