@@ -559,14 +559,14 @@ def machine_line(results: dict[str, Any], lang: str = "en") -> str:
 
 # one colour and one dash pattern per line, so that lines differ without colour too
 _STYLES = [
-    ("#4c72b0", ""),
-    ("#dd8452", "8 4"),
-    ("#55a868", "2 3"),
-    ("#c44e52", "10 3 2 3"),
-    ("#8172b2", "4 4"),
-    ("#937860", "12 4"),
-    ("#da8bc3", "1 2"),
-    ("#8c8c8c", "6 2 2 2"),
+    ("#1f77b4", ""),
+    ("#d95f02", "8 4"),
+    ("#1b9e77", "2 3"),
+    ("#c0392b", "10 3 2 3"),
+    ("#7570b3", "4 4"),
+    ("#8c6d31", "12 4"),
+    ("#d6338a", "3 2"),
+    ("#555555", "6 2 2 2"),
 ]
 
 
@@ -580,8 +580,11 @@ def cache_curve_svg(results: dict[str, Any], keys: Sequence[str], lang: str = "e
     lengths = [row["context_length"] for row in results["rows"][keys[0]]]
     largest = max(row["cache_nbytes"] for key in keys for row in results["rows"][key]) / _MIB
     largest = float(largest) or 1.0
-    width, height, left, right, top, bottom = 640, 340, 64, 190, 34, 46
-    plot_w, plot_h = width - left - right, height - top - bottom
+    names = [label(results, key, lang) for key in keys]
+    # room on the right for the longest label (CJK characters are about twice as wide)
+    label_w = max(sum(14 if ord(c) > 0x2E7F else 8 for c in name) for name in names)
+    left, top, bottom, plot_w, plot_h = 64, 40, 48, 430, 312
+    width, height = left + plot_w + 20 + label_w, top + plot_h + bottom
 
     def x_at(i: int) -> float:  # context lengths are spaced evenly (they double)
         return left + plot_w * i / max(len(lengths) - 1, 1)
@@ -610,8 +613,10 @@ def cache_curve_svg(results: dict[str, Any], keys: Sequence[str], lang: str = "e
         f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">'
         f"{escape(text['x_axis'])}</text>"
     )
-    parts.append(f'<text x="12" y="{top - 8}">{escape(text["y_axis"])}</text>')
-    label_slots: list[float] = []
+    parts.append(
+        f'<text x="{left - 6}" y="{top - 14}" text-anchor="end">{escape(text["y_axis"])}</text>'
+    )
+    ends: list[tuple[float, str]] = []
     for n, key in enumerate(keys):
         colour, dash = _STYLES[n % len(_STYLES)]
         points = [
@@ -625,16 +630,18 @@ def cache_curve_svg(results: dict[str, Any], keys: Sequence[str], lang: str = "e
             f"{dash_attr}/>"
         )
         parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
-        # the label at the line's end, moved down until it clears the labels above it
-        label_y = points[-1][1] + 4
-        for taken in sorted(label_slots):
-            if abs(label_y - taken) < 14:
-                label_y = taken + 14
-        label_slots.append(label_y)
-        parts.append(
-            f'<text x="{points[-1][0] + 8:.1f}" y="{label_y:.1f}">'
-            f"{escape(label(results, key, lang))}</text>"
-        )
+        ends.append((points[-1][1], names[n]))
+    # labels at the lines' ends, spread apart (at least `gap` pixels) within the plot
+    gap = 16.0
+    ends.sort()
+    ys = [y for y, _ in ends]
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    ys[-1] = min(ys[-1], top + plot_h)
+    for i in range(len(ys) - 2, -1, -1):
+        ys[i] = min(ys[i], ys[i + 1] - gap)
+    for y, (_, name) in zip(ys, ends, strict=True):
+        parts.append(f'<text x="{left + plot_w + 10}" y="{y + 4:.1f}">{escape(name)}</text>')
     description = "; ".join(
         f"{label(results, key, lang)}: "
         + ", ".join(_mib(row["cache_nbytes"]) for row in results["rows"][key])
@@ -644,9 +651,10 @@ def cache_curve_svg(results: dict[str, Any], keys: Sequence[str], lang: str = "e
     summary = f"{text['chart_title']} ({lengths_text}), MiB: {description}"
     return "\n".join(
         [
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" '
             f'role="img" aria-label="{escape(summary, {chr(34): "&quot;"})}" '
-            'class="cache-curve" font-family="sans-serif" font-size="12" fill="currentColor" '
+            'class="cache-curve" font-family="sans-serif" font-size="14" fill="currentColor" '
             'style="max-width: 100%; height: auto">',
             f"<title>{escape(summary)}</title>",
             *parts,
