@@ -13,8 +13,6 @@ heads instead of ``num_heads``, which shrinks the cache by
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 import torch
 from torch import nn
 
@@ -116,40 +114,6 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
         self.register_buffer("cache_k", None, persistent=False)
         self.register_buffer("cache_v", None, persistent=False)
         self.num_cached_tokens = 0
-
-    @overload
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = ...,
-        *,
-        return_attn_weights: Literal[False] = ...,
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = ...,
-        *,
-        return_attn_weights: Literal[True],
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = False,
-        *,
-        return_attn_weights: bool = False,
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Return the context vectors (and the per-head attention weights if asked)."""
-        check_bool("use_cache", use_cache)
-        check_bool("return_attn_weights", return_attn_weights)
-        if use_cache:
-            context_vec, attn_weights = self._cached_forward(x)
-        else:
-            context_vec, attn_weights = self._full_forward(x)
-        if return_attn_weights:
-            return context_vec, attn_weights
-        return context_vec
 
     def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``forward(x)``: causal attention over ``x``'s tokens, no cache."""

@@ -37,6 +37,52 @@ class CacheProtocol:
     _cache_buffers: tuple[str, ...]
     num_cached_tokens: int
 
+    @overload
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[False] = ...,
+    ) -> torch.Tensor: ...
+    @overload
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = ...,
+        *,
+        return_attn_weights: Literal[True],
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(
+        self,
+        x: torch.Tensor,
+        use_cache: bool = False,
+        *,
+        return_attn_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Return the context vectors (and each head's weights if asked), cached if asked.
+
+        Without the cache the module attends over ``x``'s tokens alone and leaves the
+        cache untouched; with it, ``x`` continues the cached sequence.
+        """
+        check_bool("use_cache", use_cache)
+        check_bool("return_attn_weights", return_attn_weights)
+        if use_cache:
+            context_vec, attn_weights = self._cached_forward(x)
+        else:
+            context_vec, attn_weights = self._full_forward(x)
+        if return_attn_weights:
+            return context_vec, attn_weights
+        return context_vec
+
+    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward(x)``: attention over ``x``'s tokens, no cache; context and weights."""
+        raise NotImplementedError
+
+    def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward(x, use_cache=True)``: context and weights, written through the cache."""
+        raise NotImplementedError
+
     def reset_cache(self) -> None:
         """Empty the cache (and free its memory) before starting a new sequence."""
         for name in self._cache_buffers:
@@ -218,36 +264,10 @@ class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):
         self.register_buffer("cache_v", None, persistent=False)
         self.num_cached_tokens = 0
 
-    @overload
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = ...,
-        *,
-        return_attn_weights: Literal[False] = ...,
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = ...,
-        *,
-        return_attn_weights: Literal[True],
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = False,
-        *,
-        return_attn_weights: bool = False,
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Return the context vectors of ``x``'s tokens, attending to the cache if asked."""
-        check_bool("use_cache", use_cache)
-        check_bool("return_attn_weights", return_attn_weights)
-        if not use_cache:
-            if return_attn_weights:
-                return super().forward(x, return_attn_weights=True)
-            return super().forward(x)
+    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return MultiHeadAttention.forward(self, x, return_attn_weights=True)
+
+    def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, unbatched, start = begin_cached_call(self, x, self.cache_k)
         b, num_tokens, _ = x.shape
         end = start + num_tokens  # the new tokens take the absolute positions start..end-1
@@ -280,7 +300,4 @@ class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):
             self.dropout,
         )
         # 5) merge the heads and mix them: (b, num_tokens, d_out)
-        context_vec, attn_weights = merge_heads(context, self.out_proj, attn_weights, unbatched)
-        if return_attn_weights:
-            return context_vec, attn_weights
-        return context_vec
+        return merge_heads(context, self.out_proj, attn_weights, unbatched)

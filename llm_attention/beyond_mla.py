@@ -196,7 +196,9 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
         context, attn_weights = attend(queries, keys, values, mask, self.head_dim, self.dropout)
         return merge_heads(context, self.out_proj, attn_weights, unbatched)
 
-    def _cached_forward(self, x: torch.Tensor, absorb: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _cached_forward(
+        self, x: torch.Tensor, absorb: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x, unbatched, start = begin_cached_call(self, x, self.cache_c)
         b, num_tokens, _ = x.shape
         end = start + num_tokens

@@ -12,8 +12,6 @@ another window. Only the mask changes, so the module is
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 import torch
 from torch import nn
 
@@ -25,7 +23,7 @@ from llm_attention.beyond_kv_cache import (
     new_cache,
 )
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
-from llm_attention.checks import check_bool, check_positive_int
+from llm_attention.checks import check_positive_int
 
 __all__ = ["SlidingWindowAttention", "sliding_window_mask"]
 
@@ -160,40 +158,8 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
         self.register_buffer("cache_v", None, persistent=False)
         self.num_cached_tokens = 0
 
-    @overload
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = ...,
-        *,
-        return_attn_weights: Literal[False] = ...,
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = ...,
-        *,
-        return_attn_weights: Literal[True],
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
-    def forward(
-        self,
-        x: torch.Tensor,
-        use_cache: bool = False,
-        *,
-        return_attn_weights: bool = False,
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Return the context vectors, attending through the rolling cache if asked."""
-        check_bool("use_cache", use_cache)
-        check_bool("return_attn_weights", return_attn_weights)
-        if not use_cache:
-            if return_attn_weights:
-                return super().forward(x, return_attn_weights=True)
-            return super().forward(x)
-        context_vec, attn_weights = self._cached_forward(x)
-        if return_attn_weights:
-            return context_vec, attn_weights
-        return context_vec
+    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return MultiHeadAttention.forward(self, x, return_attn_weights=True)
 
     def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``forward(x, use_cache=True)`` through the rolling buffer."""
