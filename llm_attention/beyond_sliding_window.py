@@ -68,8 +68,8 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
 
     It adds locality to :class:`~llm_attention.MultiHeadAttention`: the cost of
     attention and the key-value cache stop growing once the sequence is longer
-    than the window. Everything but the mask is inherited, including
-    ``forward`` and ``return_attn_weights``. For each head ``h``:
+    than the window. Without the cache, ``forward`` is
+    :meth:`MultiHeadAttention.forward` with the band as its mask. For each head ``h``:
 
     ``head_h = dropout(softmax(mask_w(Q_h K_h^T) / sqrt(head_dim))) V_h``
 
