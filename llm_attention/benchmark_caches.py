@@ -45,6 +45,10 @@ from xml.sax.saxutils import escape
 import torch
 from torch import nn
 
+from llm_attention._bench_common import child_env
+from llm_attention._bench_common import log as _log
+from llm_attention._bench_common import status_kib as _status_kib
+from llm_attention._bench_common import sync as _sync
 from llm_attention.beyond_gpt import GPTModel
 from llm_attention.beyond_gqa import GroupedQueryAttention, kv_cache_bytes
 from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
@@ -114,7 +118,7 @@ QUICK_CACHE_CONFIG = CacheBenchConfig(
 
 
 def _variants(cfg: CacheBenchConfig) -> dict[str, dict[str, Any]]:
-    """Label, cache parameters and per-layer factory (given the context length) of each variant."""
+    """Cache parameters and per-layer factory (given the context length) of each variant."""
     d, h = cfg.emb_dim, cfg.n_heads
 
     def mha(ctx: int) -> nn.Module:
@@ -131,33 +135,28 @@ def _variants(cfg: CacheBenchConfig) -> dict[str, dict[str, Any]]:
 
     g, every = cfg.num_kv_groups, cfg.global_every
     return {
-        "mha": {"label": "MHA", "num_kv_heads": h, "factory": mha},
-        "gqa4": {"label": f"GQA ({g} groups)", "num_kv_heads": g, "factory": gqa(g)},
-        "mqa": {"label": "MQA (1 group)", "num_kv_heads": 1, "factory": gqa(1)},
+        "mha": {"num_kv_heads": h, "factory": mha},
+        "gqa4": {"num_kv_heads": g, "factory": gqa(g)},
+        "mqa": {"num_kv_heads": 1, "factory": gqa(1)},
         "mla_large": {
-            "label": f"MLA (latent {cfg.latent_large})",
             "latent_dim": cfg.latent_large,
             "factory": mla(cfg.latent_large),
         },
         "mla_small": {
-            "label": f"MLA (latent {cfg.latent_small})",
             "latent_dim": cfg.latent_small,
             "factory": mla(cfg.latent_small),
         },
         "swa_small": {
-            "label": f"SWA (window {cfg.window_small})",
             "num_kv_heads": h,
             "window": cfg.window_small,
             "factory": swa(cfg.window_small),
         },
         "swa_large": {
-            "label": f"SWA (window {cfg.window_large})",
             "num_kv_heads": h,
             "window": cfg.window_large,
             "factory": swa(cfg.window_large),
         },
         "gemma": {
-            "label": f"Gemma-style ({every - 1} local : 1 global, window {cfg.window_large})",
             "num_kv_heads": h,
             "window": cfg.window_large,
             "global_every": every,
@@ -214,11 +213,6 @@ def _build(cfg: CacheBenchConfig, spec: dict[str, Any], context_length: int) -> 
     return GPTModel(model_cfg, attention).to(cfg.device).eval()
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def _prefill(model: GPTModel, ids: torch.Tensor, chunk: int) -> None:
     for start in range(0, ids.shape[1], chunk):
         model(ids[:, start : start + chunk], use_cache=True)
@@ -252,14 +246,6 @@ def _measure_point(
         "median_step_s": median,
         "tokens_per_s": 1.0 / median,
     }
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not found in /proc/self/status")
 
 
 def _probe_peak(cfg: CacheBenchConfig, key: str) -> dict[str, int]:
@@ -298,9 +284,7 @@ def _measure_peaks(cfg: CacheBenchConfig) -> dict[str, Any]:
         return {"method": "skipped: the RSS probe measures CPU memory only", "rows": None}
     if not os.path.exists("/proc/self/clear_refs"):
         return {"method": "unavailable: needs Linux /proc/self/clear_refs", "rows": None}
-    package_root = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env = child_env(MALLOC_MMAP_THRESHOLD_="65536")
     rows: dict[str, Any] = {}
     for key in CACHE_VARIANTS:
         _log(f"caches: peak memory, {key}")
@@ -338,6 +322,7 @@ def run_cache_benchmarks(cfg: CacheBenchConfig, machine: dict[str, Any]) -> dict
     for key in CACHE_VARIANTS:
         spec = specs[key]
         info = {k: v for k, v in spec.items() if not k.endswith("factory")}
+        info["label"] = _label_of(key, info, "en")
         largest = rows[key][-1]
         # one token, one layer, one sequence
         per_token_layer = formula_bytes(cfg, spec, 1) // (cfg.n_layers * cfg.batch_size)
@@ -353,10 +338,6 @@ def run_cache_benchmarks(cfg: CacheBenchConfig, machine: dict[str, Any]) -> dict
         "rows": rows,
         "peak_memory": _measure_peaks(cfg),
     }
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- rendering (CLI and pages)
@@ -453,13 +434,16 @@ _LABELS = {
 }
 
 
-def label(results: dict[str, Any], key: str, lang: str = "en") -> str:
-    """The variant's name in the page's language, with its size (groups, latent, window)."""
+def _label_of(key: str, info: dict[str, Any], lang: str) -> str:
     _t(lang)
-    info = results["variants"][key]
     kind = key.split("_")[0]  # mla_large -> mla, swa_small -> swa
     local = info.get("global_every", 1) - 1
     return _LABELS[lang][kind].format(**info, local=local)
+
+
+def label(results: dict[str, Any], key: str, lang: str = "en") -> str:
+    """The variant's name in the page's language, with its size (groups, latent, window)."""
+    return _label_of(key, results["variants"][key], lang)
 
 
 def load_results(path: str | Path = RESULTS_PATH) -> dict[str, Any]:
@@ -473,37 +457,40 @@ def _mib(size: float) -> str:
     return f"{size / _MIB:,.1f}"
 
 
-def cache_bytes_table(results: dict[str, Any], keys: Sequence[str], lang: str = "en") -> str:
-    """Markdown: measured cache MiB per context length (rows) and variant (columns)."""
+def _per_length_table(
+    results: dict[str, Any],
+    keys: Sequence[str],
+    lang: str,
+    cell: Callable[[dict[str, Any]], str],
+) -> list[str]:
+    """Markdown rows: one per context length, one column per variant, ``cell(point)`` in each."""
     text, keys = _t(lang), _check_keys(results, keys)
-    labels = [label(results, key, lang) for key in keys]
     lines = [
-        f"| {text['context']} | " + " | ".join(labels) + " |",
+        f"| {text['context']} | " + " | ".join(label(results, key, lang) for key in keys) + " |",
         "|---:|" + "---:|" * len(keys),
     ]
-    ok = True
     for i, row in enumerate(results["rows"][keys[0]]):
-        cells = []
-        for key in keys:
-            point = results["rows"][key][i]
-            ok &= point["cache_nbytes"] == point["formula_bytes"]
-            cells.append(_mib(point["cache_nbytes"]))
+        cells = [cell(results["rows"][key][i]) for key in keys]
         lines.append(f"| {row['context_length']:,} | " + " | ".join(cells) + " |")
-    return "\n".join([*lines, "", text["all_equal"].format(ok=ok)])
+    return lines
+
+
+def cache_bytes_table(results: dict[str, Any], keys: Sequence[str], lang: str = "en") -> str:
+    """Markdown: measured cache MiB per context length (rows) and variant (columns)."""
+    lines = _per_length_table(results, keys, lang, lambda point: _mib(point["cache_nbytes"]))
+    ok = all(
+        point["cache_nbytes"] == point["formula_bytes"]
+        for key in keys
+        for point in results["rows"][key]
+    )
+    return "\n".join([*lines, "", _t(lang)["all_equal"].format(ok=ok)])
 
 
 def decode_table(results: dict[str, Any], keys: Sequence[str], lang: str = "en") -> str:
     """Markdown: tokens per second of cached decoding per context length and variant."""
-    text, keys = _t(lang), _check_keys(results, keys)
-    labels = [label(results, key, lang) for key in keys]
-    lines = [
-        f"| {text['context']} | " + " | ".join(labels) + " |",
-        "|---:|" + "---:|" * len(keys),
-    ]
-    for i, row in enumerate(results["rows"][keys[0]]):
-        cells = [f"{results['rows'][key][i]['tokens_per_s']:.1f}" for key in keys]
-        lines.append(f"| {row['context_length']:,} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(
+        _per_length_table(results, keys, lang, lambda point: f"{point['tokens_per_s']:.1f}")
+    )
 
 
 def comparison_table(results: dict[str, Any], gives_up: dict[str, str], lang: str = "en") -> str:

@@ -104,7 +104,6 @@ import argparse
 import contextlib
 import copy
 import dataclasses
-import datetime
 import functools
 import json
 import os
@@ -123,6 +122,10 @@ import torch
 from torch import nn
 from torch.nn.functional import linear, scaled_dot_product_attention
 
+from llm_attention._bench_common import child_env, machine_info
+from llm_attention._bench_common import log as _log
+from llm_attention._bench_common import status_kib as _status_kib
+from llm_attention._bench_common import sync as _sync
 from llm_attention.benchmark_caches import (
     QUICK_CACHE_CONFIG,
     CacheBenchConfig,
@@ -389,11 +392,6 @@ def _cases(variants: dict[str, _Variant], cfg: BenchmarkConfig, mode: str) -> di
 # ---------------------------------------------------------------- measuring
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def _time_cases(
     cases: dict[str, _Case], *, repeats: int, warmup: int, device: str
 ) -> dict[str, list[float]]:
@@ -426,14 +424,6 @@ def _add_ratios(rows: dict[str, dict[str, Any]]) -> None:
     fastest = min(row["median_s"] for row in rows.values())
     for row in rows.values():
         row["ratio_to_fastest"] = row["median_s"] / fastest
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not found in /proc/self/status")
 
 
 def _peak_bytes(case: _Case, device: str) -> int:
@@ -489,9 +479,7 @@ def _measure_memory(cfg: BenchmarkConfig) -> dict[str, Any]:
         return {"method": method, "peak_bytes": _probe_memory(cfg)}
     if not os.path.exists("/proc/self/clear_refs"):
         return {"method": "unavailable: needs Linux /proc/self/clear_refs", "peak_bytes": None}
-    package_root = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env = child_env(MALLOC_MMAP_THRESHOLD_="65536")
     command = [sys.executable, "-m", "llm_attention.benchmarks", "--memory-probe"]
     proc = subprocess.run(
         command + _config_args(cfg), capture_output=True, text=True, env=env, check=False
@@ -904,7 +892,6 @@ def _bench_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
         "runs": {},
     }
     other_cpu = _OtherCPU()
-    package_root = str(Path(__file__).resolve().parents[1])
     settings = {"default allocator": {}, "no mmap": NO_MMAP_ENV}
     if libc[0] != "glibc":
         result["runs"]["no mmap"] = {"skipped": "the MALLOC_* variables are glibc's"}
@@ -918,11 +905,10 @@ def _bench_wrapper(cfg: BenchmarkConfig) -> dict[str, Any]:
             if setting in errors:
                 continue
             _log(f"part 4: child process {round_index + 1}/{cfg.wrapper_rounds}, {setting}")
-            env = dict(os.environ, **extra_env)
+            env = child_env(**extra_env)
             for key in NO_MMAP_ENV:
                 if key not in extra_env:
                     env.pop(key, None)
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
             command = [sys.executable, "-m", "llm_attention.benchmarks", "--wrapper-probe"]
             command += ["--threads", str(torch.get_num_threads())]
             proc = subprocess.run(
@@ -995,31 +981,6 @@ class _OtherCPU:
         }
 
 
-def machine_info(device: str) -> dict[str, Any]:
-    """The processor, Python, torch and thread settings of this run, and the date."""
-    processor = platform.processor()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as cpuinfo:
-            names = [line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line]
-        processor = names[0] if names else processor
-    info: dict[str, Any] = {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": processor,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "torch_interop_threads": torch.get_num_interop_threads(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "device": device,
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    if device.startswith("cuda"):
-        info["cuda_device"] = torch.cuda.get_device_name(torch.device(device))
-    return info
-
-
 def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
     """Run all four parts and return every number, ready for ``json.dump``."""
     other_cpu = _OtherCPU()
@@ -1033,10 +994,6 @@ def run_benchmarks(cfg: BenchmarkConfig) -> dict[str, Any]:
     }
     results["other_cpu"] = other_cpu.report()
     return results
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- reporting
