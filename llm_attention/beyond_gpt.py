@@ -122,7 +122,6 @@ class GPTModel(nn.Module):
         self.out_head = nn.Linear(emb_dim, cfg["vocab_size"], bias=False)
         self.num_cached_tokens = 0
 
-    # --8<-- [start:gpt-forward]
     def forward(self, idx: torch.Tensor, use_cache: bool = False) -> torch.Tensor:
         """Logits for every position of ``idx``; with the cache, ``idx`` continues the cache."""
         check_bool("use_cache", use_cache)
@@ -143,8 +142,6 @@ class GPTModel(nn.Module):
             self.num_cached_tokens = end
         logits: torch.Tensor = self.out_head(self.final_norm(x))
         return logits
-
-    # --8<-- [end:gpt-forward]
 
     def reset_cache(self) -> None:
         """Empty every layer's cache before a new sequence."""
