@@ -10,14 +10,14 @@ from torch.nn.functional import scaled_dot_product_attention
 
 from llm_attention import MultiHeadAttention, example_inputs
 
-x = example_inputs().clone()  # six tokens, (6, 3)
-x[5, 0] = float("nan")  # a NaN in the last token only
+x = example_inputs().unsqueeze(0)  # a batch of one sequence of six tokens, (1, 6, 3)
+x[0, 5, 0] = float("nan")  # a NaN in the last token only
 
 torch.manual_seed(123)
 mha = MultiHeadAttention(3, 2, 6, 0.0, num_heads=2)
-print("first token, MultiHeadAttention:", mha(x)[0])
+print("first token, MultiHeadAttention:", mha(x)[0, 0])
 
-q = k = v = x.unsqueeze(0)  # SDPA on the raw inputs, (1, 6, 3)
+q = k = v = x  # SDPA on the raw inputs, (1, 6, 3)
 print("first token, SDPA:", scaled_dot_product_attention(q, k, v, is_causal=True)[0, 0])
-print("weight of token 6 for token 1:", mha(x, return_attn_weights=True)[1][0, 0, 5].item())
+print("weight of token 6 for token 1:", mha(x, return_attn_weights=True)[1][0, 0, 0, 5].item())
 # --8<-- [end:nan]

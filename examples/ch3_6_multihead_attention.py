@@ -210,8 +210,8 @@ print(tokens)
 torch.manual_seed(123)
 mha_text = MultiHeadAttention(16, 16, len(ids), dropout=0.1, num_heads=4)
 mha_text.eval()  # dropout off while we look at the weights
-with torch.no_grad():
-    context_vecs, attn_weights = mha_text(embeddings, return_attn_weights=True)
-print(context_vecs.shape)  # (num_tokens, d_out)
-print(attn_weights.shape)  # (num_heads, num_tokens, num_tokens)
+with torch.no_grad():  # one sentence is a batch of one: unsqueeze(0) adds b = 1
+    context_vecs, attn_weights = mha_text(embeddings.unsqueeze(0), return_attn_weights=True)
+print(context_vecs.shape)  # (b, num_tokens, d_out)
+print(attn_weights.shape)  # (b, num_heads, num_tokens, num_tokens)
 # --8<-- [end:real-sentence]

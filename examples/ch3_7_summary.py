@@ -37,8 +37,8 @@ inputs = example_inputs()  # one sequence: (num_tokens, d_in) = (6, 3)
 batch = torch.stack((inputs, inputs), dim=0)  # (b, num_tokens, d_in) = (2, 6, 3)
 d_in, d_out, context_length = 3, 2, 6
 
-# each class with the input its section gives it:
-# one sequence in 3.4, a batch from 3.5 on
+# each class with the input the book gives it:
+# one sequence in 3.4, a batch from 3.5 on (any other shape is a clear error)
 modules_and_inputs = [
     (SelfAttention_v1(d_in, d_out), inputs),
     (SelfAttention_v2(d_in, d_out), inputs),
@@ -46,14 +46,11 @@ modules_and_inputs = [
     (MultiHeadAttentionWrapper(d_in, d_out, context_length, 0.0, num_heads=2), batch),
     (MultiHeadAttention(d_in, d_out, context_length, 0.0, num_heads=2), batch),
 ]
-print(f"{'class':<26} {'params':>6}  {'in the chapter':<22}  the other shape")
+print(f"{'class':<26} {'params':>6}  input -> output")
 for module, x in modules_and_inputs:
     name = type(module).__name__
     num_params = sum(p.numel() for p in module.parameters())
-    other = batch if x is inputs else inputs  # the package's classes accept both
-    chapter_io = f"{tuple(x.shape)} -> {tuple(module(x).shape)}"
-    other_io = f"{tuple(other.shape)} -> {tuple(module(other).shape)}"
-    print(f"{name:<26} {num_params:>6}  {chapter_io:<22}  {other_io}")
+    print(f"{name:<26} {num_params:>6}  {tuple(x.shape)} -> {tuple(module(x).shape)}")
 # --8<-- [end:classes]
 
 # --8<-- [start:real-text]

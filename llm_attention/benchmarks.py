@@ -635,6 +635,7 @@ def _mha_stages(mha: MultiHeadAttention, x: torch.Tensor, clock: _StageClock) ->
     """``MultiHeadAttention.forward`` in ``eval()`` mode (no dropout), one stage at a time."""
     b, num_tokens, _ = x.shape
     num_heads, head_dim = mha.num_heads, mha.head_dim
+    mask: torch.Tensor = mha.mask  # type: ignore[assignment]
     with clock("projections"):
         keys, queries, values = mha.W_key(x), mha.W_query(x), mha.W_value(x)
     with clock("split into heads"):
@@ -646,7 +647,7 @@ def _mha_stages(mha: MultiHeadAttention, x: torch.Tensor, clock: _StageClock) ->
         # (b, num_heads, num_tokens, num_tokens): one tensor for all heads
         attn_scores = queries @ keys.transpose(2, 3)
     with clock("mask (in place)"):
-        attn_scores.masked_fill_(mha.mask[:num_tokens, :num_tokens], -torch.inf)
+        attn_scores.masked_fill_(mask[:num_tokens, :num_tokens], -torch.inf)
     with clock("scale"):
         scaled = attn_scores / head_dim**0.5
     with clock("softmax"):
@@ -667,16 +668,17 @@ def _wrapper_stages(
 ) -> torch.Tensor:
     """``MultiHeadAttentionWrapper.forward`` in ``eval()`` mode, one stage at a time."""
     num_tokens = x.shape[1]
-    outputs, weights = [], []  # the wrapper keeps every head's weights until it returns
+    outputs = []  # each head's weights are freed when the head returns
     for head in wrapper.heads:
         assert isinstance(head, CausalAttention)
+        head_mask: torch.Tensor = head.mask  # type: ignore[assignment]
         with clock("projections"):
             keys, queries, values = head.W_key(x), head.W_query(x), head.W_value(x)
         with clock("QK^T"):
             # (b, num_tokens, num_tokens): one tensor per head
             attn_scores = queries @ keys.transpose(1, 2)
         with clock("mask (in place)"):
-            attn_scores.masked_fill_(head.mask[:num_tokens, :num_tokens], -torch.inf)
+            attn_scores.masked_fill_(head_mask[:num_tokens, :num_tokens], -torch.inf)
         with clock("scale"):
             scaled = attn_scores / keys.shape[-1] ** 0.5
         with clock("softmax"):
@@ -684,7 +686,7 @@ def _wrapper_stages(
         del scaled
         with clock("AV"):
             outputs.append(attn_weights @ values)
-        weights.append(attn_weights)
+        del attn_weights
     with clock("merge heads"):
         output = torch.cat(outputs, dim=-1)
     return output

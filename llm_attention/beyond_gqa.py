@@ -28,9 +28,9 @@ from llm_attention.checks import (
     check_bool,
     check_dropout,
     check_heads,
-    check_input,
     check_kv_groups,
     check_positive_int,
+    check_tokens,
 )
 
 __all__ = ["GroupedQueryAttention", "compare_kv_cache_bytes", "kv_cache_bytes"]
@@ -117,7 +117,7 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
 
     def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``forward(x)``: causal attention over ``x``'s tokens, no cache."""
-        check_input(
+        check_tokens(
             x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
         )
         unbatched = x.dim() == 2

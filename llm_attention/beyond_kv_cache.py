@@ -11,13 +11,13 @@ linear in the sequence length instead of quadratic.
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import torch
 from torch import nn
 
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
-from llm_attention.checks import check_bool, check_input
+from llm_attention.checks import check_bool, check_tokens
 
 __all__ = ["KVCacheMultiHeadAttention"]
 
@@ -107,7 +107,7 @@ def begin_cached_call(
     """
     context_length: int = module.context_length  # type: ignore[assignment]
     weight: torch.Tensor = module.W_query.weight  # type: ignore[union-attr,assignment]
-    check_input(x, d_in=module.d_in, context_length=context_length, dtype=weight.dtype)  # type: ignore[arg-type]
+    check_tokens(x, d_in=module.d_in, context_length=context_length, dtype=weight.dtype)  # type: ignore[arg-type]
     if torch.is_grad_enabled() and (
         x.requires_grad or any(p.requires_grad for p in module.parameters())
     ):
@@ -134,6 +134,32 @@ def begin_cached_call(
             "call reset_cache() to start a new batch"
         )
     return x, unbatched, start
+
+
+def full_forward(module: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``MultiHeadAttention.forward`` hardened for real use: context and weights, no cache.
+
+    The chapter's class takes exactly ``(b, num_tokens, d_in)`` and slices its mask as
+    the book does. Here ``x`` may also be one unbatched sequence, and the mask is
+    sliced with ``narrow_copy``, so ``torch.export`` can keep ``num_tokens`` dynamic.
+    ``module`` has the attributes of a ``MultiHeadAttention`` plus ``d_in`` and
+    ``context_length``; its ``mask`` may be any ``(context_length, context_length)``
+    band, ``True`` where blocked.
+    """
+    dtype = module.W_query.weight.dtype
+    check_tokens(x, d_in=module.d_in, context_length=module.context_length, dtype=dtype)
+    unbatched = x.dim() == 2
+    if unbatched:
+        x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+    b, num_tokens, _ = x.shape
+    # (b, num_tokens, d_in) -> (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
+    heads = (b, num_tokens, module.num_heads, module.head_dim)
+    queries = module.W_query(x).view(heads).transpose(1, 2)
+    keys = module.W_key(x).view(heads).transpose(1, 2)
+    values = module.W_value(x).view(heads).transpose(1, 2)
+    blocked = module.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
+    context, attn_weights = attend(queries, keys, values, blocked, module.head_dim, module.dropout)
+    return merge_heads(context, module.out_proj, attn_weights, unbatched)
 
 
 def new_cache(like: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
@@ -184,7 +210,7 @@ def merge_heads(
 
 
 # ---------------------------------------------------------------- multi-head attention
-class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):
+class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):  # type: ignore[misc]
     """:class:`~llm_attention.MultiHeadAttention` that can cache keys and values between calls.
 
     It adds what text generation needs on top of the chapter's class: with
@@ -249,6 +275,7 @@ class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):
     _cache_buffers = ("cache_k", "cache_v")
     cache_k: torch.Tensor | None
     cache_v: torch.Tensor | None
+    mask: torch.Tensor
 
     def __init__(
         self,
@@ -260,12 +287,14 @@ class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):
         qkv_bias: bool = False,
     ) -> None:
         super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
+        self.d_in = d_in
+        self.context_length = context_length
         self.register_buffer("cache_k", None, persistent=False)
         self.register_buffer("cache_v", None, persistent=False)
         self.num_cached_tokens = 0
 
     def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return MultiHeadAttention.forward(self, x, return_attn_weights=True)
+        return full_forward(self, x)
 
     def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, unbatched, start = begin_cached_call(self, x, self.cache_k)

@@ -34,8 +34,8 @@ from llm_attention.checks import (
     check_bool,
     check_dropout,
     check_heads,
-    check_input,
     check_positive_int,
+    check_tokens,
 )
 
 __all__ = ["MultiHeadLatentAttention"]
@@ -178,7 +178,7 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
         return context_vec
 
     def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        check_input(
+        check_tokens(
             x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
         )
         unbatched = x.dim() == 2

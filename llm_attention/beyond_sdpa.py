@@ -18,7 +18,7 @@ import torch
 from torch.nn.functional import scaled_dot_product_attention
 
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
-from llm_attention.checks import check_bool, check_input
+from llm_attention.checks import check_bool, check_tokens
 
 __all__ = ["SDPAMultiHeadAttention"]
 
@@ -70,13 +70,15 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
         - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
     """
 
+    mask: torch.Tensor
+
     @overload
     def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
+        self, x: torch.Tensor, return_attn_weights: Literal[False] = ...
     ) -> torch.Tensor: ...
     @overload
-    def forward(self, x: torch.Tensor, *, return_attn_weights: Literal[True]) -> NoReturn: ...
-    def forward(self, x: torch.Tensor, *, return_attn_weights: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, return_attn_weights: Literal[True]) -> NoReturn: ...
+    def forward(self, x: torch.Tensor, return_attn_weights: bool = False) -> torch.Tensor:
         """Return the context vectors; attention weights are not available here."""
         check_bool("return_attn_weights", return_attn_weights)
         if return_attn_weights:
@@ -85,8 +87,11 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
                 "scaled_dot_product_attention never materialises them; load the same "
                 "state_dict into MultiHeadAttention to inspect the weights"
             )
-        check_input(
-            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
+        check_tokens(
+            x,
+            d_in=self.W_query.in_features,
+            context_length=int(self.mask.shape[0]),
+            dtype=self.W_query.weight.dtype,
         )
         unbatched = x.dim() == 2
         if unbatched:

@@ -19,6 +19,7 @@ from llm_attention.beyond_kv_cache import (
     CacheProtocol,
     attend,
     begin_cached_call,
+    full_forward,
     merge_heads,
     new_cache,
 )
@@ -63,7 +64,7 @@ def _rebuild_band(module: nn.Module, incompatible_keys: object) -> None:
     )
 
 
-class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
+class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):  # type: ignore[misc]
     """Causal multi-head attention in which each token sees at most ``window_size`` tokens.
 
     It adds locality to :class:`~llm_attention.MultiHeadAttention`: the cost of
@@ -130,6 +131,7 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
     _cache_buffers = ("cache_k", "cache_v")
     cache_k: torch.Tensor | None
     cache_v: torch.Tensor | None
+    mask: torch.Tensor
 
     def __init__(
         self,
@@ -143,6 +145,8 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
     ) -> None:
         window_size = check_positive_int("window_size", window_size)
         super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
+        self.d_in = d_in
+        self.context_length = context_length
         self.window_size = window_size
         # the band is Toeplitz, so forward's mask[:num_tokens, :num_tokens] is the
         # band for num_tokens tokens, as for the causal mask
@@ -159,7 +163,7 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):
         self.num_cached_tokens = 0
 
     def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return MultiHeadAttention.forward(self, x, return_attn_weights=True)
+        return full_forward(self, x)
 
     def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``forward(x, use_cache=True)`` through the rolling buffer."""

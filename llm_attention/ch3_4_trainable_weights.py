@@ -10,18 +10,11 @@ matrices) and ``SelfAttention_v2`` (``nn.Linear`` layers).
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 # --8<-- [start:imports]
 import torch
 from torch import nn
 
-from llm_attention.checks import (
-    check_bool,
-    check_dtype,
-    check_input,
-    check_positive_int,
-)
+from llm_attention.checks import check_args, check_input
 
 # --8<-- [end:imports]
 
@@ -49,9 +42,7 @@ def init_qkv_weights(
     Shape:
         each matrix: ``(d_in, d_out)``.
     """
-    d_in = check_positive_int("d_in", d_in)
-    d_out = check_positive_int("d_out", d_out)
-    check_bool("requires_grad", requires_grad)
+    check_args(d_in, d_out, requires_grad=requires_grad)
     W_query = nn.Parameter(torch.rand(d_in, d_out), requires_grad=requires_grad)
     W_key = nn.Parameter(torch.rand(d_in, d_out), requires_grad=requires_grad)
     W_value = nn.Parameter(torch.rand(d_in, d_out), requires_grad=requires_grad)
@@ -103,7 +94,7 @@ def scaled_attention_weights(attn_scores: torch.Tensor, d_k: int) -> torch.Tenso
     Shape:
         ``(..., num_tokens)``, unchanged; each row sums to 1.
     """
-    d_k = check_positive_int("d_k", d_k)
+    check_args(d_k=d_k)
     return torch.softmax(attn_scores / d_k**0.5, dim=-1)
 
 
@@ -134,51 +125,37 @@ class SelfAttention_v1(nn.Module):
         d_out: size of each query, key, value and output vector.
 
     Shape:
-        - input ``x``: ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)``
-        - output: ``(num_tokens, d_out)`` or ``(b, num_tokens, d_out)``
-        - attention weights (``return_attn_weights=True``):
-          ``(..., num_tokens, num_tokens)``
+        - input ``x``: ``(num_tokens, d_in)``, one sequence, as in the book
+        - output: ``(num_tokens, d_out)``
+        - attention weights (``forward(x, return_attn_weights=True)``):
+          ``(num_tokens, num_tokens)``
     """
 
     # --8<-- [start:v1-init]
     def __init__(self, d_in: int, d_out: int) -> None:
         super().__init__()
-        self.d_in = check_positive_int("d_in", d_in)
-        self.d_out = check_positive_int("d_out", d_out)
+        check_args(d_in, d_out)  # a clear error if one is bad
         # query, then key, then value: the book's seed gives the book's matrices
         self.W_query = nn.Parameter(torch.rand(d_in, d_out))
         self.W_key = nn.Parameter(torch.rand(d_in, d_out))
         self.W_value = nn.Parameter(torch.rand(d_in, d_out))
 
     # --8<-- [end:v1-init]
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
     # --8<-- [start:v1-forward]
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x, return_attn_weights=False):
         """Return the context vectors (and the attention weights if asked)."""
-        check_bool("return_attn_weights", return_attn_weights)
-        check_input(x, d_in=self.d_in)
-        check_dtype(x, self.W_query)
-        # 1) project: (..., num_tokens, d_in) -> (..., num_tokens, d_out)
+        check_input(x, "(num_tokens, d_in)", self)  # other x: a clear error
+        # 1) project: (num_tokens, d_in) -> (num_tokens, d_out)
         queries = x @ self.W_query
         keys = x @ self.W_key
         values = x @ self.W_value
-        # 2) score every query against every key: (..., num_tokens, num_tokens)
-        attn_scores = queries @ keys.transpose(-2, -1)
-        # 3) scale by sqrt(d_k) and softmax each row
-        d_k = keys.shape[-1]
-        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
-        # 4) weight the values: (..., num_tokens, d_out)
+        # 2) score every query against every key: (num_tokens, num_tokens)
+        attn_scores = queries @ keys.T
+        # 3) scale by sqrt(d_k), with d_k = keys.shape[-1], and softmax each row
+        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
+        # 4) weight the values: (num_tokens, d_out)
         context_vec = attn_weights @ values
-        if return_attn_weights:
+        if return_attn_weights:  # for plots: the weights too
             return context_vec, attn_weights
         return context_vec
 
@@ -203,52 +180,37 @@ class SelfAttention_v2(nn.Module):
         qkv_bias: add a bias to the three projections.
 
     Shape:
-        - input ``x``: ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)``
-        - output: ``(num_tokens, d_out)`` or ``(b, num_tokens, d_out)``
-        - attention weights (``return_attn_weights=True``):
-          ``(..., num_tokens, num_tokens)``
+        - input ``x``: ``(num_tokens, d_in)``, one sequence, as in the book
+        - output: ``(num_tokens, d_out)``
+        - attention weights (``forward(x, return_attn_weights=True)``):
+          ``(num_tokens, num_tokens)``
     """
 
     # --8<-- [start:v2-init]
     def __init__(self, d_in: int, d_out: int, qkv_bias: bool = False) -> None:
         super().__init__()
-        self.d_in = check_positive_int("d_in", d_in)
-        self.d_out = check_positive_int("d_out", d_out)
-        check_bool("qkv_bias", qkv_bias)
+        check_args(d_in, d_out, qkv_bias=qkv_bias)  # a clear error if one is bad
         # nn.Linear keeps its weight as (d_out, d_in) and computes x @ weight.T
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
 
     # --8<-- [end:v2-init]
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
     # --8<-- [start:v2-forward]
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x, return_attn_weights=False):
         """Return the context vectors (and the attention weights if asked)."""
-        check_bool("return_attn_weights", return_attn_weights)
-        check_input(x, d_in=self.d_in)
-        check_dtype(x, self.W_query.weight)
-        # 1) project: (..., num_tokens, d_in) -> (..., num_tokens, d_out)
+        check_input(x, "(num_tokens, d_in)", self)  # other x: a clear error
+        # 1) project: (num_tokens, d_in) -> (num_tokens, d_out)
         queries = self.W_query(x)
         keys = self.W_key(x)
         values = self.W_value(x)
-        # 2) score every query against every key: (..., num_tokens, num_tokens)
-        attn_scores = queries @ keys.transpose(-2, -1)
-        # 3) scale by sqrt(d_k) and softmax each row
-        d_k = keys.shape[-1]
-        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
-        # 4) weight the values: (..., num_tokens, d_out)
-        context_vec: torch.Tensor = attn_weights @ values
-        if return_attn_weights:
+        # 2) score every query against every key: (num_tokens, num_tokens)
+        attn_scores = queries @ keys.T
+        # 3) scale by sqrt(d_k), with d_k = keys.shape[-1], and softmax each row
+        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
+        # 4) weight the values: (num_tokens, d_out)
+        context_vec = attn_weights @ values
+        if return_attn_weights:  # for plots: the weights too
             return context_vec, attn_weights
         return context_vec
 

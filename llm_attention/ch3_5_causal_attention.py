@@ -10,19 +10,11 @@ with ``-inf`` before softmax. 3.5.2 adds dropout on the attention weights, and
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 # --8<-- [start:imports]
 import torch
 from torch import nn
 
-from llm_attention.checks import (
-    check_bool,
-    check_dropout,
-    check_dtype,
-    check_input,
-    check_positive_int,
-)
+from llm_attention.checks import check_args, check_input
 
 # --8<-- [end:imports]
 
@@ -50,7 +42,7 @@ def causal_mask(
     Shape:
         ``(num_tokens, num_tokens)``, dtype ``torch.bool``.
     """
-    num_tokens = check_positive_int("num_tokens", num_tokens)
+    check_args(num_tokens=num_tokens)
     ones = torch.ones(num_tokens, num_tokens, dtype=torch.bool, device=device)
     # triu keeps the upper triangle; diagonal=1 starts one above the diagonal, so
     # each token may still attend to itself
@@ -133,17 +125,15 @@ class CausalAttention(nn.Module):
         qkv_bias: add a bias to the query, key and value projections.
 
     Shape:
-        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``,
-          with ``num_tokens <= context_length``
-        - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
-        - attention weights (``return_attn_weights=True``):
-          ``(b, num_tokens, num_tokens)`` (or ``(num_tokens, num_tokens)``),
-          after dropout, so in ``eval()`` mode each row sums to 1.
+        - input ``x``: ``(b, num_tokens, d_in)`` with ``num_tokens <= context_length``;
+          one sequence is ``x.unsqueeze(0)``
+        - output: ``(b, num_tokens, d_out)``
+        - attention weights (``forward(x, return_attn_weights=True)``):
+          ``(b, num_tokens, num_tokens)``, after dropout, so in ``eval()`` mode each
+          row sums to 1.
     """
 
     # --8<-- [start:causal-attention-init]
-    mask: torch.Tensor  # a buffer, True above the diagonal
-
     def __init__(
         self,
         d_in: int,
@@ -153,11 +143,8 @@ class CausalAttention(nn.Module):
         qkv_bias: bool = False,
     ) -> None:
         super().__init__()
-        self.d_in = check_positive_int("d_in", d_in)
-        self.d_out = check_positive_int("d_out", d_out)
-        self.context_length = check_positive_int("context_length", context_length)
-        check_dropout(dropout)
-        check_bool("qkv_bias", qkv_bias)
+        check_args(d_in, d_out, context_length, dropout, qkv_bias=qkv_bias)
+        self.d_out = d_out
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
@@ -166,41 +153,25 @@ class CausalAttention(nn.Module):
         self.register_buffer("mask", causal_mask(context_length))
 
     # --8<-- [end:causal-attention-init]
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
     # --8<-- [start:causal-attention-forward]
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x, return_attn_weights=False):
         """Return the context vectors (and the attention weights if asked)."""
-        check_bool("return_attn_weights", return_attn_weights)
-        check_input(x, d_in=self.d_in, context_length=self.context_length)
-        check_dtype(x, self.W_query.weight)
-        num_tokens = x.shape[-2]
+        check_input(x, "(b, num_tokens, d_in)", self)  # other x: a clear error
+        num_tokens = x.shape[1]
         # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
         queries = self.W_query(x)
         keys = self.W_key(x)
         values = self.W_value(x)
         # 2) score every query against every key: (b, num_tokens, num_tokens)
-        attn_scores = queries @ keys.transpose(-2, -1)
-        # 3) hide the future: -inf above the diagonal, which softmax turns into 0.
-        # The mask for num_tokens tokens is mask[:num_tokens, :num_tokens];
-        # narrow_copy copies those columns: torch.export keeps num_tokens dynamic.
-        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
-        attn_scores.masked_fill_(mask, -torch.inf)  # in place, as in the book
+        attn_scores = queries @ keys.transpose(1, 2)
+        # 3) hide the future: -inf above the diagonal, which softmax turns into 0
+        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         # 4) scale, softmax each row, then drop some weights (training only)
-        d_k = keys.shape[-1]
-        attn_weights = torch.softmax(attn_scores / d_k**0.5, dim=-1)
+        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
         # 5) weight the values: (b, num_tokens, d_out)
-        context_vec: torch.Tensor = attn_weights @ values
-        if return_attn_weights:
+        context_vec = attn_weights @ values
+        if return_attn_weights:  # for plots: the weights too
             return context_vec, attn_weights
         return context_vec
 

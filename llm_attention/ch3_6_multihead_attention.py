@@ -8,21 +8,12 @@ do it: one large matrix product instead of ``num_heads`` small ones.
 
 from __future__ import annotations
 
-from typing import Literal, overload
-
 # --8<-- [start:imports]
 import torch
 from torch import nn
 
 from llm_attention.ch3_5_causal_attention import CausalAttention, causal_mask
-from llm_attention.checks import (
-    check_bool,
-    check_dropout,
-    check_dtype,
-    check_heads,
-    check_input,
-    check_positive_int,
-)
+from llm_attention.checks import check_args, check_input
 
 # --8<-- [end:imports]
 
@@ -59,10 +50,9 @@ class MultiHeadAttentionWrapper(nn.Module):
         qkv_bias: add a bias to the query, key and value projections.
 
     Shape:
-        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
-        - output: ``(b, num_tokens, d_out * num_heads)`` (or unbatched)
-        - attention weights (``return_attn_weights=True``):
-          ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
+        - input ``x``: ``(b, num_tokens, d_in)``; one sequence is ``x.unsqueeze(0)``
+        - output: ``(b, num_tokens, d_out * num_heads)``
+        - each head's attention weights: ``wrapper.heads[i](x, return_attn_weights=True)``
     """
 
     # --8<-- [start:wrapper-init]
@@ -76,7 +66,7 @@ class MultiHeadAttentionWrapper(nn.Module):
         qkv_bias: bool = False,
     ) -> None:
         super().__init__()
-        self.num_heads = check_positive_int("num_heads", num_heads)
+        check_args(num_heads=num_heads)  # each head checks the other arguments
         # independent heads, each with its own W_query, W_key and W_value
         self.heads = nn.ModuleList(
             [
@@ -86,29 +76,12 @@ class MultiHeadAttentionWrapper(nn.Module):
         )
 
     # --8<-- [end:wrapper-init]
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
     # --8<-- [start:wrapper-forward]
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x):
         """Run every head and concatenate their context vectors."""
-        check_bool("return_attn_weights", return_attn_weights)
-        # 1) run every head on the same input: num_heads x (b, num_tokens, d_out)
-        results = [head(x, return_attn_weights=True) for head in self.heads]
-        # 2) concatenate along the features: (b, num_tokens, num_heads * d_out)
-        context_vec = torch.cat([context for context, _ in results], dim=-1)
-        if return_attn_weights:
-            # the heads' weights, stacked: (b, num_heads, num_tokens, num_tokens)
-            attn_weights = torch.stack([w for _, w in results], dim=-3)
-            return context_vec, attn_weights
-        return context_vec
+        # run every head on the same input and concatenate along the features:
+        # num_heads x (b, num_tokens, d_out) -> (b, num_tokens, num_heads * d_out)
+        return torch.cat([head(x) for head in self.heads], dim=-1)
 
     # --8<-- [end:wrapper-forward]
 
@@ -142,15 +115,14 @@ class MultiHeadAttention(nn.Module):
         qkv_bias: add a bias to the query, key and value projections.
 
     Shape:
-        - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
-        - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
-        - attention weights (``return_attn_weights=True``):
-          ``(b, num_heads, num_tokens, num_tokens)`` (or ``(num_heads, ...)``)
+        - input ``x``: ``(b, num_tokens, d_in)`` with ``num_tokens <= context_length``;
+          one sequence is ``x.unsqueeze(0)``
+        - output: ``(b, num_tokens, d_out)``
+        - attention weights (``forward(x, return_attn_weights=True)``):
+          ``(b, num_heads, num_tokens, num_tokens)``
     """
 
     # --8<-- [start:mha-init]
-    mask: torch.Tensor  # a buffer, True above the diagonal
-
     def __init__(
         self,
         d_in: int,
@@ -161,13 +133,10 @@ class MultiHeadAttention(nn.Module):
         qkv_bias: bool = False,
     ) -> None:
         super().__init__()
-        self.d_in = check_positive_int("d_in", d_in)
-        self.d_out = check_positive_int("d_out", d_out)
-        self.context_length = check_positive_int("context_length", context_length)
-        check_dropout(dropout)
-        self.num_heads = check_positive_int("num_heads", num_heads)
-        self.head_dim = check_heads(d_out, num_heads)  # d_out // num_heads
-        check_bool("qkv_bias", qkv_bias)
+        check_args(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
+        self.d_out = d_out
+        self.num_heads = num_heads
+        self.head_dim = d_out // num_heads  # each head's share of d_out
         # one projection of width d_out each, split into heads in forward()
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
@@ -177,25 +146,10 @@ class MultiHeadAttention(nn.Module):
         self.register_buffer("mask", causal_mask(context_length))
 
     # --8<-- [end:mha-init]
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[False] = ...
-    ) -> torch.Tensor: ...
-    @overload
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: Literal[True]
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
     # --8<-- [start:mha-forward]
-    def forward(
-        self, x: torch.Tensor, *, return_attn_weights: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Return the context vectors (and each head's weights if asked)."""
-        check_bool("return_attn_weights", return_attn_weights)
-        check_input(x, d_in=self.d_in, context_length=self.context_length)
-        check_dtype(x, self.W_query.weight)
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
+    def forward(self, x, return_attn_weights=False):
+        """Return the context vectors (and each head's attention weights if asked)."""
+        check_input(x, "(b, num_tokens, d_in)", self)  # other x: a clear error
         b, num_tokens, _ = x.shape
 
         # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
@@ -214,24 +168,19 @@ class MultiHeadAttention(nn.Module):
         # 3) attend in all heads at once: (b, num_heads, num_tokens, num_tokens);
         # the (num_tokens, num_tokens) mask broadcasts over b and num_heads
         attn_scores = queries @ keys.transpose(2, 3)
-        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)  # as in 3.5.3
-        attn_scores.masked_fill_(mask, -torch.inf)
+        attn_scores.masked_fill_(self.mask[:num_tokens, :num_tokens], -torch.inf)
         attn_weights = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
         attn_weights = self.dropout(attn_weights)
 
         # 4) weight the values, then merge the heads into one vector per token:
         # (b, num_heads, num_tokens, head_dim)
         #   -> (b, num_tokens, num_heads, head_dim) -> (b, num_tokens, d_out)
-        context_vec: torch.Tensor = (attn_weights @ values).transpose(1, 2)
+        context_vec = (attn_weights @ values).transpose(1, 2)
         context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
 
         # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
         context_vec = self.out_proj(context_vec)
-
-        if unbatched:  # drop the batch dimension added above
-            context_vec = context_vec.squeeze(0)
-            attn_weights = attn_weights.squeeze(0)
-        if return_attn_weights:
+        if return_attn_weights:  # for plots: each head's weights too
             return context_vec, attn_weights
         return context_vec
 

@@ -11,8 +11,10 @@ import math
 from numbers import Integral, Real
 
 import torch
+from torch import nn
 
 __all__ = [
+    "check_args",
     "check_bool",
     "check_dropout",
     "check_dtype",
@@ -20,6 +22,7 @@ __all__ = [
     "check_input",
     "check_kv_groups",
     "check_positive_int",
+    "check_tokens",
 ]
 
 
@@ -56,14 +59,17 @@ def check_heads(d_out: int, num_heads: int) -> int:
     return d_out // num_heads
 
 
-def check_input(
+def check_tokens(
     x: object,
     *,
     d_in: int,
     context_length: int | None = None,
     dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
-    """Check an input of shape ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)``.
+    """Check an input of shape ``(num_tokens, d_in)`` or ``(b, num_tokens, d_in)`` (beyond classes).
+
+    The classes beyond the chapter accept one sequence or a batch; the chapter's classes
+    take exactly the book's shapes and use [`check_input`][llm_attention.checks.check_input].
 
     Args:
         x: the input tensor.
@@ -150,3 +156,104 @@ def check_kv_groups(num_heads: int, num_kv_groups: int) -> int:
             f"num_heads ({num_heads}) must be divisible by num_kv_groups ({num_kv_groups})"
         )
     return num_heads // num_kv_groups
+
+
+# ---------------------------------------------------------------- the chapter's one-line checks
+class _NotGiven:
+    """The default of [`check_args`][llm_attention.checks.check_args]: nothing to check."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_NOT_GIVEN: object = _NotGiven()
+
+
+def check_args(
+    d_in: object = _NOT_GIVEN,
+    d_out: object = _NOT_GIVEN,
+    context_length: object = _NOT_GIVEN,
+    dropout: object = _NOT_GIVEN,
+    num_heads: object = _NOT_GIVEN,
+    qkv_bias: object = _NOT_GIVEN,
+    *,
+    num_tokens: object = _NOT_GIVEN,
+    d_k: object = _NOT_GIVEN,
+    requires_grad: object = _NOT_GIVEN,
+) -> None:
+    """Check the arguments of a chapter class, passed in the order its constructor takes them.
+
+    ``MultiHeadAttention`` calls ``check_args(d_in, d_out, context_length, dropout,
+    num_heads, qkv_bias)``; the other classes pass what they have, and what is not
+    passed is not checked. The sizes (``d_in``, ``d_out``, ``context_length``,
+    ``num_heads``, ``num_tokens``, ``d_k``) must be ints >= 1, ``dropout`` a float
+    in ``[0, 1)``, ``qkv_bias`` and ``requires_grad`` bools, and ``d_out`` must be
+    divisible by ``num_heads`` when both are given (the book's ``assert``). The first
+    broken rule raises ``TypeError`` or ``ValueError`` that names the argument.
+    """
+    sizes = {
+        "d_in": d_in,
+        "d_out": d_out,
+        "context_length": context_length,
+        "num_heads": num_heads,
+        "num_tokens": num_tokens,
+        "d_k": d_k,
+    }
+    for name, value in sizes.items():
+        if value is not _NOT_GIVEN:
+            check_positive_int(name, value)
+    if dropout is not _NOT_GIVEN:
+        check_dropout(dropout)
+    for name, flag in (("qkv_bias", qkv_bias), ("requires_grad", requires_grad)):
+        if flag is not _NOT_GIVEN:
+            check_bool(name, flag)
+    if d_out is not _NOT_GIVEN and num_heads is not _NOT_GIVEN:
+        check_heads(d_out, num_heads)  # type: ignore[arg-type]
+
+
+def check_input(x: object, shape: str, module: nn.Module) -> None:
+    """Check that ``x`` has the shape a chapter class takes, e.g. ``"(b, num_tokens, d_in)"``.
+
+    ``d_in`` and the parameters' dtype come from ``module.W_query`` (an
+    ``nn.Parameter`` of shape ``(d_in, d_out)`` or an ``nn.Linear``), and
+    ``context_length`` from ``module.mask`` when the module has that buffer. Any
+    other input raises ``TypeError`` or ``ValueError`` that names the expected shape
+    and, where there is one, the usual fix (``x.unsqueeze(0)`` for one sequence).
+    """
+    names = [name.strip() for name in shape.strip("()").split(",")]
+    W_query = module.W_query
+    if isinstance(W_query, nn.Linear):
+        d_in, weight = W_query.in_features, W_query.weight
+    else:  # an nn.Parameter of shape (d_in, d_out)
+        weight = torch.as_tensor(W_query)
+        d_in = weight.shape[0]
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor of shape {shape}, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"x must be a floating-point tensor (token embeddings), got dtype {x.dtype}; "
+            "token ids must go through an embedding layer first"
+        )
+    if x.dim() != len(names):
+        if x.dim() == len(names) - 1 and names[0] == "b":
+            hint = "; for one sequence, add the batch dimension: x.unsqueeze(0)"
+        elif x.dim() == len(names) + 1:
+            hint = (
+                f"; {type(module).__name__} takes one sequence: pass x[0], "
+                "or use CausalAttention for a batch"
+            )
+        else:
+            hint = ""
+        raise ValueError(f"x must have shape {shape}, got {tuple(x.shape)}{hint}")
+    if x.shape[-1] != d_in:
+        raise ValueError(f"x must have shape {shape} with d_in = {d_in}, got {tuple(x.shape)}")
+    num_tokens = x.shape[-2]
+    if num_tokens < 1:
+        raise ValueError(f"x must contain at least one token, got shape {tuple(x.shape)}")
+    mask = module._buffers.get("mask")
+    if mask is not None and num_tokens > mask.shape[-1]:
+        raise ValueError(
+            f"x has {num_tokens} tokens, more than context_length ({mask.shape[-1]}); "
+            "the causal mask only covers context_length positions"
+        )
+    _check_dtype(x, weight.dtype)

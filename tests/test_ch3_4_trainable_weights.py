@@ -236,14 +236,14 @@ def test_weights_are_scaled_softmax_of_qk(cls: type[torch.nn.Module]) -> None:
 
 
 @pytest.mark.parametrize("cls", [SelfAttention_v1, SelfAttention_v2])
-def test_batched_input_equals_per_example(cls: type[torch.nn.Module]) -> None:
+def test_a_batch_is_refused_with_the_fix(cls: type[torch.nn.Module]) -> None:
+    # The book's 3.4 classes take one sequence, (num_tokens, d_in); a batch would
+    # silently mix up keys.T, so it gets a clear error that says what to pass.
     torch.manual_seed(1)
     sa = cls(3, 4)
     x = torch.randn(4, 5, 3)  # (b, num_tokens, d_in)
-    out, weights = sa(x, return_attn_weights=True)
-    assert out.shape == (4, 5, 4)
-    assert weights.shape == (4, 5, 5)
-    for i in range(x.shape[0]):
-        out_i, weights_i = sa(x[i], return_attn_weights=True)
-        assert_close(out[i], out_i)
-        assert_close(weights[i], weights_i)
+    with pytest.raises(ValueError, match=r"takes one sequence: pass x\[0\]"):
+        sa(x)
+    out, weights = sa(x[0], return_attn_weights=True)
+    assert out.shape == (5, 4)
+    assert weights.shape == (5, 5)

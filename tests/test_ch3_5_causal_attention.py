@@ -146,15 +146,17 @@ def test_causal_attention_weights_are_the_masked_scaled_softmax(batch: torch.Ten
     assert_close(context_vec[:, 0], values[:, 0])
 
 
-def test_unbatched_input_equals_batched_first_entry(batch: torch.Tensor) -> None:
+def test_one_sequence_is_a_batch_of_one(batch: torch.Tensor) -> None:
     torch.manual_seed(123)
     ca = CausalAttention(3, 2, 6, 0.0)
-    out, weights = ca(batch[0], return_attn_weights=True)
+    with pytest.raises(ValueError, match=r"add the batch dimension: x\.unsqueeze\(0\)"):
+        ca(batch[0])
+    out, weights = ca(batch[0].unsqueeze(0), return_attn_weights=True)
     out_b, weights_b = ca(batch, return_attn_weights=True)
-    assert out.shape == (6, 2)
-    assert weights.shape == (6, 6)
-    assert_close(out, out_b[0])
-    assert_close(weights, weights_b[0])
+    assert out.shape == (1, 6, 2)
+    assert weights.shape == (1, 6, 6)
+    assert_close(out[0], out_b[0])
+    assert_close(weights[0], weights_b[0])
 
 
 def test_shorter_input_uses_the_top_left_of_the_mask(inputs: torch.Tensor) -> None:
@@ -163,8 +165,9 @@ def test_shorter_input_uses_the_top_left_of_the_mask(inputs: torch.Tensor) -> No
     short_ctx = CausalAttention(3, 2, 6, 0.0)
     for name in ("W_query", "W_key", "W_value"):
         getattr(short_ctx, name).load_state_dict(getattr(long_ctx, name).state_dict())
-    assert_close(long_ctx(inputs), short_ctx(inputs))
-    assert_close(long_ctx(inputs[:3]), short_ctx(inputs)[:3])
+    x = inputs.unsqueeze(0)  # (1, 6, 3)
+    assert_close(long_ctx(x), short_ctx(x))
+    assert_close(long_ctx(x[:, :3]), short_ctx(x)[:, :3])
 
 
 # ---------------------------------------------------------------- the mask buffer
@@ -186,7 +189,7 @@ def test_mask_follows_dtype_and_device_conversions(inputs: torch.Tensor) -> None
     ca64 = ca.to(torch.float64)
     assert ca64.W_query.weight.dtype == torch.float64
     assert ca64.mask.dtype == torch.bool  # .to(dtype) converts floats only; the mask stays bool
-    assert ca64(inputs.double()).dtype == torch.float64
+    assert ca64(inputs.double().unsqueeze(0)).dtype == torch.float64
     on_meta = CausalAttention(3, 2, 6, 0.0).to("meta")
     assert on_meta.mask.device.type == "meta"
     assert on_meta.W_query.weight.device.type == "meta"
@@ -226,11 +229,11 @@ def test_without_a_mask_earlier_outputs_do_change() -> None:
     # The control for the test above: plain self-attention sees the future.
     torch.manual_seed(0)
     sa = SelfAttention_v2(5, 4)
-    x = torch.randn(3, 8, 5)
+    x = torch.randn(8, 5)
     changed = x.clone()
-    changed[:, 7] += 5.0
+    changed[7] += 5.0
     with torch.no_grad():
-        assert not torch.allclose(sa(x)[:, 0], sa(changed)[:, 0])
+        assert not torch.allclose(sa(x)[0], sa(changed)[0])
 
 
 # ---------------------------------------------------------------- 3.5.2: dropout

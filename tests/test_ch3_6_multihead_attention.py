@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from chapter_lib import forward_with_weights, input_for
 from torch import nn
 from torch.nn.functional import linear, scaled_dot_product_attention
 from torch.testing import assert_close
@@ -242,7 +243,7 @@ def test_wrapper_equals_separate_heads_and_sdpa(
     wrapper = make_wrapper(d_in, d_out, num_heads, qkv_bias, dtype)
     x = torch.randn(2, 7, d_in, dtype=dtype)
     with torch.no_grad():
-        out, weights = wrapper(x, return_attn_weights=True)
+        out, weights = forward_with_weights(wrapper, x)
         separate, by_sdpa = [], []
         for h, head in enumerate(wrapper.heads):
             standalone = CausalAttention(d_in, d_out, 10, 0.0, qkv_bias=qkv_bias).to(dtype)
@@ -274,7 +275,7 @@ def test_wrapper_equals_mha_with_stacked_weights_and_identity_out_proj(
         mha.out_proj.weight.copy_(torch.eye(d_out * num_heads))
         mha.out_proj.bias.zero_()
         x = torch.randn(2, 6, d_in)
-        out_w, weights_w = wrapper(x, return_attn_weights=True)
+        out_w, weights_w = forward_with_weights(wrapper, x)
         out_m, weights_m = mha.eval()(x, return_attn_weights=True)
     assert_close(out_m, out_w, **tol(torch.float32))
     assert_close(weights_m, weights_w, **tol(torch.float32))
@@ -290,23 +291,21 @@ def test_return_attn_weights_shapes_and_rows(cls: type[nn.Module]) -> None:
     x = torch.randn(2, 8, 5)
     default = module(x)
     assert isinstance(default, torch.Tensor)
-    out, weights = module(x, return_attn_weights=True)
+    out, weights = forward_with_weights(module, x)
     assert_close(out, default)
     assert weights.shape == (2, 3, 8, 8)  # (b, num_heads, num_tokens, num_tokens)
     assert_close(weights.sum(dim=-1), torch.ones(2, 3, 8))
     assert bool((weights[..., causal_mask(8)] == 0).all())
-    out_1, weights_1 = module(x[0], return_attn_weights=True)  # unbatched
-    assert weights_1.shape == (3, 8, 8)
-    assert_close(out_1, out[0])
-    assert_close(weights_1, weights[0])
+    with pytest.raises(ValueError, match=r"x\.unsqueeze\(0\)"):  # the book's shapes only
+        module(x[0])
 
 
-def test_mha_unbatched_input_equals_batched_first_entry(batch: torch.Tensor) -> None:
+def test_mha_one_sequence_is_a_batch_of_one(batch: torch.Tensor) -> None:
     torch.manual_seed(123)
     mha = MultiHeadAttention(3, 2, 6, 0.0, num_heads=2)
-    out = mha(batch[0])
-    assert out.shape == (6, 2)
-    assert_close(out, t(MHA_123), **BOOK)
+    out = mha(batch[0].unsqueeze(0))  # what the error for batch[0] tells the reader to do
+    assert out.shape == (1, 6, 2)
+    assert_close(out[0], t(MHA_123), **BOOK)
 
 
 ALL_CLASSES: dict[str, Callable[[], nn.Module]] = {
@@ -324,7 +323,7 @@ def test_state_dict_round_trip(make: Callable[[], nn.Module], tmp_path: Path) ->
     original = make()
     torch.manual_seed(1)
     restored = make()
-    x = torch.randn(2, 8, 4)
+    x = input_for(original, torch.randn(2, 8, 4))
     with torch.no_grad():
         assert not torch.allclose(original(x), restored(x))
         path = tmp_path / "attention.pt"
@@ -338,7 +337,7 @@ def test_float64(make: Callable[[], nn.Module]) -> None:
     torch.manual_seed(0)
     module = make().eval()
     module64 = copy.deepcopy(module).double()
-    x = torch.randn(2, 8, 4)
+    x = input_for(module, torch.randn(2, 8, 4))
     with torch.no_grad():
         out64 = module64(x.double())
         out32 = module(x)
@@ -370,7 +369,7 @@ def test_very_large_inputs_give_no_nan(
     torch.manual_seed(123)
     module = make().eval()
     with torch.no_grad():
-        out, weights = module(batch * scale, return_attn_weights=True)
+        out, weights = forward_with_weights(module, batch * scale)
     assert bool(torch.isfinite(out).all())
     assert bool(torch.isfinite(weights).all())
     assert_close(weights.sum(dim=-1), torch.ones(weights.shape[:-1]))

@@ -1,11 +1,13 @@
 """Every attention class under the ways PyTorch users really run it.
 
 For each class of the package: ``torch.autocast`` fed by an upstream layer (forward and
-backward), ``torch.compile(fullgraph=True)``, ``torch.export`` with a dynamic number of
-tokens, and the meta-device loading pattern (build on ``meta``, ``to_empty``,
-``load_state_dict``). Then property tests with hypothesis: every class against an
-independent oracle built on ``scaled_dot_product_attention`` from the module's own weights,
-over random small shapes, dtypes and ``qkv_bias``; and the KV cache fed in random chunks.
+backward), ``torch.compile(fullgraph=True)``, ``torch.export`` (with a static number of
+tokens for the chapter's classes, which slice their mask as the book does; with a dynamic
+one for the classes beyond the chapter), and the meta-device loading pattern (build on
+``meta``, ``to_empty``, ``load_state_dict``). Then property tests with hypothesis: every
+class against an independent oracle built on ``scaled_dot_product_attention`` from the
+module's own weights, over random small shapes, dtypes and ``qkv_bias``; and the KV cache
+fed in random chunks.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ FACTORIES: dict[str, Callable[[], nn.Module]] = {
     ),
 }
 NAMES = list(FACTORIES)
+CHAPTER = [
+    "SelfAttention_v1",
+    "SelfAttention_v2",
+    "CausalAttention",
+    "MultiHeadAttentionWrapper",
+    "MultiHeadAttention",
+]
+BEYOND = [name for name in NAMES if name not in CHAPTER]
+ONE_SEQUENCE = {"SelfAttention_v1", "SelfAttention_v2"}  # the book's (num_tokens, d_in)
 
 
 def test_every_class_is_covered() -> None:
@@ -60,8 +71,10 @@ def build(name: str, seed: int = 123) -> nn.Module:
     return FACTORIES[name]().eval()
 
 
-def inputs(b: int = 2, num_tokens: int = 6, seed: int = 0) -> torch.Tensor:
-    return torch.randn(b, num_tokens, D_IN, generator=torch.Generator().manual_seed(seed))
+def inputs(b: int = 2, num_tokens: int = 6, seed: int = 0, name: str | None = None) -> torch.Tensor:
+    """A batch ``(b, num_tokens, D_IN)``; its first sequence for the classes that take one."""
+    x = torch.randn(b, num_tokens, D_IN, generator=torch.Generator().manual_seed(seed))
+    return x[0] if name in ONE_SEQUENCE else x
 
 
 # ---------------------------------------------------------------- autocast
@@ -70,7 +83,7 @@ def test_autocast_fed_by_an_upstream_layer(name: str) -> None:
     module = build(name)
     torch.manual_seed(1)
     upstream = nn.Linear(D_IN, D_IN)
-    x = inputs()
+    x = inputs(name=name)
     reference = module(upstream(x))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         hidden = upstream(x)
@@ -86,7 +99,7 @@ def test_autocast_fed_by_an_upstream_layer(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_a_dtype_mismatch_outside_autocast_is_still_an_error(name: str) -> None:
     with pytest.raises(TypeError, match=r"x has dtype torch.bfloat16 but the module's parameters"):
-        build(name)(inputs().to(torch.bfloat16))
+        build(name)(inputs(name=name).to(torch.bfloat16))
 
 
 # ---------------------------------------------------------------- compile and export
@@ -96,11 +109,24 @@ def test_compile_fullgraph_equals_eager(name: str) -> None:
     module = build(name)
     compiled = torch.compile(module, fullgraph=True, backend="eager")
     for num_tokens in (3, CONTEXT):
-        x = inputs(num_tokens=num_tokens)
+        x = inputs(num_tokens=num_tokens, name=name)
         torch.testing.assert_close(compiled(x), module(x))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CHAPTER)
+def test_export_with_a_static_number_of_tokens(name: str) -> None:
+    # The chapter's classes slice their mask as the book does, mask[:num_tokens, :num_tokens]:
+    # export traces one number of tokens; each size is its own program.
+    module = build(name)
+    for num_tokens in (1, 5, CONTEXT):
+        x = inputs(num_tokens=num_tokens, seed=num_tokens, name=name)
+        exported = torch.export.export(module, (x,)).module()
+        torch.testing.assert_close(exported(x), module(x))
+        y = inputs(num_tokens=num_tokens, seed=100 + num_tokens, name=name)
+        torch.testing.assert_close(exported(y), module(y))  # new values, same shape
+
+
+@pytest.mark.parametrize("name", BEYOND)
 def test_export_with_a_dynamic_number_of_tokens(name: str) -> None:
     module = build(name)
     tokens = torch.export.Dim("T", min=1, max=CONTEXT)
@@ -130,7 +156,7 @@ def test_meta_device_then_to_empty_then_load_state_dict(name: str) -> None:
     module.load_state_dict(reference.state_dict())
     module.eval()
     for num_tokens in (1, 6, CONTEXT):
-        x = inputs(num_tokens=num_tokens)
+        x = inputs(num_tokens=num_tokens, name=name)
         torch.testing.assert_close(module(x), reference(x), rtol=0, atol=0)
     for (key, buffer), (_, want) in zip(
         module.named_buffers(), reference.named_buffers(), strict=True
@@ -229,9 +255,13 @@ def test_every_class_matches_an_sdpa_oracle(
     x = torch.randn(b, num_tokens, d_in, dtype=dtype)
     tol = 1e-5 if dtype == torch.float32 else 1e-12
     with torch.no_grad():
+        if name in ONE_SEQUENCE:  # the book's (num_tokens, d_in): one sequence at a time
+            got = torch.stack([module(sequence) for sequence in x])
+            torch.testing.assert_close(got, oracle(name, module, x), atol=tol, rtol=tol)
+            return
         torch.testing.assert_close(module(x), oracle(name, module, x), atol=tol, rtol=tol)
-        # unbatched input gives the first row of the batch
-        torch.testing.assert_close(module(x[0]), module(x)[0], atol=tol, rtol=tol)
+        if name in BEYOND:  # the classes beyond the chapter also take one unbatched sequence
+            torch.testing.assert_close(module(x[0]), module(x)[0], atol=tol, rtol=tol)
 
 
 @settings(max_examples=40, deadline=None)

@@ -146,9 +146,10 @@ def test_multihead_attention_on_a_real_sentence() -> None:
     num_tokens = ids.shape[0]
     torch.manual_seed(123)
     mha = MultiHeadAttention(8, 8, 16, 0.0, num_heads=2).eval()
-    with torch.no_grad():
-        context_vecs, attn_weights = mha(embeddings, return_attn_weights=True)
-        first_alone = mha(embeddings[:1])
+    with torch.no_grad():  # one sentence is a batch of one: (1, num_tokens, 8)
+        context_vecs, attn_weights = mha(embeddings.unsqueeze(0), return_attn_weights=True)
+        first_alone = mha(embeddings[:1].unsqueeze(0))[0]
+    context_vecs, attn_weights = context_vecs[0], attn_weights[0]
     assert context_vecs.shape == (num_tokens, 8)
     assert attn_weights.shape == (2, num_tokens, num_tokens)
     assert bool(torch.isfinite(context_vecs).all())

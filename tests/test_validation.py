@@ -182,6 +182,23 @@ def test_qkv_bias_not_a_bool(make: Factory, qkv_bias: object) -> None:
 
 
 # ---------------------------------------------------------------- forward inputs
+# The book's input contract: one sequence (num_tokens, d_in) for SelfAttention_v1 and _v2,
+# a batch (b, num_tokens, d_in) for the rest. Anything else is a clear error.
+
+ONE_SEQUENCE = {k: ALL[k] for k in ("SelfAttention_v1", "SelfAttention_v2")}
+
+
+def input_for(module: nn.Module, b: int = 2, num_tokens: int = CONTEXT_LENGTH) -> torch.Tensor:
+    """A good input for ``module``: one sequence for v1/v2, a batch for the rest."""
+    x = good_input(b, num_tokens)
+    return x[0] if isinstance(module, SelfAttention_v1 | SelfAttention_v2) else x
+
+
+@over(ALL)
+def test_the_book_shapes_are_accepted(make: Factory) -> None:
+    module = make()
+    x = input_for(module)
+    assert module(x).shape == (*x.shape[:-1], module(x).shape[-1])
 
 
 @over(WITH_CONTEXT)
@@ -190,67 +207,74 @@ def test_input_longer_than_context_length(make: Factory) -> None:
     module(good_input(num_tokens=CONTEXT_LENGTH))  # exactly context_length is fine
     with pytest.raises(ValueError, match=r"7 tokens, more than context_length \(6\)"):
         module(good_input(num_tokens=CONTEXT_LENGTH + 1))
-    with pytest.raises(ValueError, match=r"more than context_length \(6\)"):
-        module(good_input(num_tokens=CONTEXT_LENGTH + 1)[0])  # unbatched too
 
 
 @over(ALL)
 def test_last_dimension_not_d_in(make: Factory) -> None:
-    with pytest.raises(ValueError, match=r"last dimension must equal d_in \(3\)"):
-        make()(torch.randn(2, 4, D_IN + 1))
+    module = make()
+    x = torch.randn(*input_for(module).shape[:-1], D_IN + 1)
+    with pytest.raises(ValueError, match=r"d_in\) with d_in = 3, got \(.*4\)"):
+        module(x)
 
 
 @over(ALL)
 @pytest.mark.parametrize("dtype", [torch.long, torch.int32, torch.bool])
 def test_non_floating_input(make: Factory, dtype: torch.dtype) -> None:
+    module = make()
     with pytest.raises(TypeError, match=r"x must be a floating-point tensor"):
-        make()(torch.ones(2, 4, D_IN, dtype=dtype))
+        module(input_for(module).to(dtype))
 
 
 @over(ALL)
 def test_input_not_a_tensor(make: Factory) -> None:
-    with pytest.raises(TypeError, match=r"x must be a torch.Tensor, got list"):
-        make()(good_input().tolist())
+    module = make()
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor of shape \(.*\), got list"):
+        module(input_for(module).tolist())
 
 
 @over(ALL)
 @pytest.mark.parametrize("shape", [(D_IN,), (1, 2, 4, D_IN)], ids=["1-D", "4-D"])
 def test_wrong_rank(make: Factory, shape: tuple[int, ...]) -> None:
-    with pytest.raises(ValueError, match=r"x must have shape \(num_tokens, d_in\) or"):
+    with pytest.raises(ValueError, match=r"x must have shape \((b, )?num_tokens, d_in\), got"):
         make()(torch.randn(shape))
+
+
+@over(WITH_CONTEXT)
+def test_one_sequence_to_a_batch_class_names_the_fix(make: Factory) -> None:
+    with pytest.raises(ValueError, match=r"add the batch dimension: x\.unsqueeze\(0\)"):
+        make()(good_input()[0])
+
+
+@over(ONE_SEQUENCE)
+def test_a_batch_to_a_one_sequence_class_names_the_fix(make: Factory) -> None:
+    with pytest.raises(ValueError, match=r"takes one sequence: pass x\[0\]"):
+        make()(good_input())
 
 
 @over(ALL)
 def test_no_tokens(make: Factory) -> None:
+    module = make()
     with pytest.raises(ValueError, match=r"at least one token"):
-        make()(torch.randn(2, 0, D_IN))
+        module(input_for(module, num_tokens=0))
 
 
 @over(ALL)
 def test_dtype_mismatch_between_input_and_module(make: Factory) -> None:
+    module = make()
+    x = input_for(module)
     with pytest.raises(TypeError, match=r"x has dtype torch.float64 but the module's parameters"):
-        make()(good_input().double())
+        module(x.double())
     with pytest.raises(TypeError, match=r"x has dtype torch.float32 but the module's parameters"):
-        make().double()(good_input())
+        make().double()(x)
 
 
-@over(ALL)
-def test_return_attn_weights_not_a_bool(make: Factory) -> None:
-    with pytest.raises(TypeError, match=r"return_attn_weights must be a bool"):
-        make()(good_input(), return_attn_weights=1)
-
-
-@over(ALL)
-def test_unbatched_input_is_supported(make: Factory) -> None:
-    torch.manual_seed(0)
+@over({k: f for k, f in ALL.items() if k != "MultiHeadAttentionWrapper"})
+def test_return_attn_weights_gives_rows_that_sum_to_one(make: Factory) -> None:
     module = make().eval()
-    x = good_input()
-    with torch.no_grad():
-        out, weights = module(x, return_attn_weights=True)
-        out_0, weights_0 = module(x[0], return_attn_weights=True)
-    assert out_0.dim() == 2
-    assert_close(out_0, out[0])
-    assert_close(weights_0, weights[0])
+    x = input_for(module)
+    out, weights = module(x, return_attn_weights=True)
+    assert torch.equal(out, module(x))
+    assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
 
 
 # ---------------------------------------------------------------- the step functions

@@ -93,10 +93,16 @@ def compare(args, seed, x, train):
         assert torch.equal(page_state[key], package_state[key]), key
     page.train(train)
     package.train(train)
-    torch.manual_seed(1)
-    got = page(x, return_attn_weights=True)
-    torch.manual_seed(1)
-    want = package(x, return_attn_weights=True)
+    if "{name}" == "MultiHeadAttentionWrapper":  # the book's forward(x): the heads give weights
+        torch.manual_seed(1)
+        got = (page(x), *[h(x, return_attn_weights=True)[1] for h in page.heads])
+        torch.manual_seed(1)
+        want = (package(x), *[h(x, return_attn_weights=True)[1] for h in package.heads])
+    else:
+        torch.manual_seed(1)
+        got = page(x, return_attn_weights=True)
+        torch.manual_seed(1)
+        want = package(x, return_attn_weights=True)
     for g, w in zip(got, want, strict=True):
         assert torch.equal(g, w), (g, w)
     return got[0]
@@ -221,7 +227,7 @@ def test_the_class_code_fits_the_code_box(site_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "mutation"),
     [
-        ("SelfAttention_v1", ("d_k**0.5", "d_k")),  # no scaling
+        ("SelfAttention_v1", ("keys.shape[-1] ** 0.5", "1")),  # no scaling
         ("CausalAttention", ("diagonal=1", "diagonal=0")),  # the mask hides the diagonal too
         ("MultiHeadAttention", ("self.out_proj(context_vec)", "context_vec")),  # no out_proj
     ],
@@ -255,3 +261,19 @@ def test_the_api_page_shows_each_class_source(site_dir: Path, lang: str, label: 
         code = source.get_text()
         assert f"class {name}(nn.Module):" in code and "def forward(" in code
         assert "--8<--" not in code, f"{lang} API page: {name}'s source shows snippet markers"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_the_class_as_shown_is_within_the_budget(site_dir: Path, lang: str, name: str) -> None:
+    # What the reader sees on the page, not only the package source: at most 4 statements
+    # more than the book's class (tests/test_chapter_class_budget.py counts the same way).
+    from test_chapter_class_budget import BOOK_STATEMENTS, EXTRA_ALLOWED, count_statements
+
+    _, class_block = class_block_with_definitions(
+        page_files(site_dir, lang)[CLASSES[name][0]], name
+    )
+    shown = count_statements(class_block)
+    assert shown <= BOOK_STATEMENTS[name] + EXTRA_ALLOWED, (
+        f"{lang} page shows {name} with {shown} statements; the book's has {BOOK_STATEMENTS[name]}"
+    )
