@@ -148,7 +148,7 @@ class MultiHeadAttention(nn.Module):
     # --8<-- [end:mha-init]
     # --8<-- [start:mha-forward]
     def forward(self, x, return_attn_weights=False):
-        """Return the context vectors (and each head's attention weights if asked)."""
+        """Return the context vectors (and each head's weights if asked)."""
         check_input(x, "(b, num_tokens, d_in)", self)  # other x: a clear error
         b, num_tokens, _ = x.shape
 
