@@ -4,6 +4,12 @@ The site embeds the named sections of this file (``# --8<-- [start:name]``) into
 pages of both languages; running this file top to bottom prints the same outputs.
 """
 
+# --8<-- [start:version]
+import llm_attention
+
+print(llm_attention.__version__)
+# --8<-- [end:version]
+
 # --8<-- [start:nan]
 import torch
 from torch.nn.functional import scaled_dot_product_attention

@@ -15,6 +15,16 @@ for num_tokens in (256, 1024, 4096, 16384):
     print(f"{num_tokens:>6} tokens: {mib:>9,.0f} MiB per score matrix")
 # --8<-- [end:score-size]
 
+# --8<-- [start:signature]
+import torch
+
+sdpa_doc = torch.nn.functional.scaled_dot_product_attention.__doc__
+# a built-in function: inspect.signature() cannot read it, but its docstring starts with it
+signature = " ".join(sdpa_doc.split(" -> ")[0].split())
+print("torch", torch.__version__)
+print(signature)
+# --8<-- [end:signature]
+
 # --8<-- [start:blockwise]
 import torch
 

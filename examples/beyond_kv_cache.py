@@ -162,4 +162,6 @@ llama_7b = kv_cache_bytes(
     bytes_per_element=2,
 )
 print(f"Llama-2-7B shape, 8 sequences: {llama_7b / 2**30:.0f} GiB")
+weights = 7_000_000_000 * 2  # 7 billion parameters, float16
+print(f"the weights of such a model:   {weights / 2**30:.0f} GiB")
 # --8<-- [end:memory]

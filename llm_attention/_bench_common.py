@@ -1,7 +1,7 @@
 """What both benchmark modules share: the machine's description, timing sync, /proc, logs.
 
 Private: ``python -m llm_attention.benchmarks`` (parts 1 to 4) and its ``--caches`` part
-(:mod:`llm_attention.benchmark_caches`) import from here.
+(``llm_attention.benchmark_caches``) import from here.
 """
 
 from __future__ import annotations

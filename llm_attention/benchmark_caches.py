@@ -1,14 +1,14 @@
 """Beyond the chapter: measure every KV cache in a GPT model (``benchmarks --caches``).
 
 ``python -m llm_attention.benchmarks --caches --out DIR`` builds
-:class:`~llm_attention.beyond_gpt.GPTModel` in the GPT-2-small shape (12 layers,
+[`GPTModel`][llm_attention.beyond_gpt.GPTModel] in the GPT-2-small shape (12 layers,
 12 heads, 768 dimensions, vocabulary 50257, float32, batch 1, random weights)
 once for every attention variant and context length, in one session so that the
 ratios are comparable, and records:
 
 - **cache bytes**: ``model.cache_nbytes()`` after ``L`` tokens, the sum of every
-  layer's :meth:`cache_nbytes`, next to what
-  :func:`~llm_attention.kv_cache_bytes` predicts for the same model;
+  layer's [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes], next to what
+  [`kv_cache_bytes`][llm_attention.kv_cache_bytes] predicts for the same model;
 - **tokens per second** of cached decoding near ``L``: the model is prefilled with
   ``L - decode_tokens`` tokens (in chunks of ``prefill_chunk``, through the cache),
   then ``decode_tokens`` single-token steps are timed and the median step is
@@ -18,7 +18,7 @@ ratios are comparable, and records:
   size with the model built and no cache (so the difference is the cache plus the
   activations of a prefill chunk).
 
-The variants (:data:`CACHE_VARIANTS`) are multi-head attention, grouped-query
+The variants (``CACHE_VARIANTS``) are multi-head attention, grouped-query
 attention with 4 groups and with 1 (multi-query), multi-head latent attention with
 two latent sizes, sliding-window attention with two windows, and a Gemma-style
 stack in which every ``global_every``-th layer is global and the others slide.
@@ -171,7 +171,7 @@ def _is_global(layer: int, every: int) -> bool:
 
 
 def formula_bytes(cfg: CacheBenchConfig, spec: dict[str, Any], context_length: int) -> int:
-    """What :func:`kv_cache_bytes` predicts for the whole model of one variant, in float32."""
+    """What ``kv_cache_bytes`` predicts for the whole model of one variant, in float32."""
     common = {"batch_size": cfg.batch_size, "bytes_per_element": 4}
     head_dim = cfg.emb_dim // cfg.n_heads
     if "latent_dim" in spec:

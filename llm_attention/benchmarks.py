@@ -14,7 +14,7 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
    - ``MultiHeadAttention``, the package's 3.6.2 class (input checks included);
    - ``book code, transcribed``: the book's 3.6.2 code as printed (float mask
      turned ``.bool()`` on every call, in-place ``masked_fill_``), no checks;
-   - ``SDPAMultiHeadAttention`` (:mod:`llm_attention.beyond_sdpa`);
+   - ``SDPAMultiHeadAttention`` (``llm_attention.beyond_sdpa``);
    - ``torch.nn.MultiheadAttention`` (``batch_first=True``, called with
      ``need_weights=False``, the boolean causal ``attn_mask`` and
      ``is_causal=True``). In ``eval()`` mode under ``no_grad`` PyTorch takes its
@@ -38,7 +38,7 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
 
 2. One decoding step with the KV cache against recomputing the sequence, for
    several sequence lengths ``L`` (default 128, 256, 512, 1024), with one
-   :class:`~llm_attention.KVCacheMultiHeadAttention` in ``eval()`` mode under
+   [`KVCacheMultiHeadAttention`][llm_attention.KVCacheMultiHeadAttention] in ``eval()`` mode under
    ``no_grad``: the cached step feeds one token after a cached prompt of
    ``L - 1`` tokens (the prompt is re-cached before every run, untimed); the
    recomputation is a full forward pass over all ``L`` tokens without the
@@ -46,12 +46,12 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
 
 3. KV-cache memory of multi-head, grouped-query and sliding-window attention
    for a GPT-2-small-like and a Mistral-7B-like shape, from
-   :func:`~llm_attention.kv_cache_bytes` (arithmetic, not a measurement).
+   [`kv_cache_bytes`][llm_attention.kv_cache_bytes] (arithmetic, not a measurement).
 
 4. Why ``MultiHeadAttentionWrapper`` is faster than ``MultiHeadAttention`` on a
    CPU (CPU only; skipped with ``--no-wrapper-vs-mha``). Two child processes, one
    with glibc's default allocator settings and one with ``MALLOC_MMAP_MAX_=0``
-   and a huge ``MALLOC_TRIM_THRESHOLD_`` (:data:`NO_MMAP_ENV`: freed memory is
+   and a huge ``MALLOC_TRIM_THRESHOLD_`` (``NO_MMAP_ENV``: freed memory is
    kept and reused instead of being mapped afresh from the kernel), each measure,
    counting the process's minor page faults (``getrusage``) alongside the time,
    the following. There are ``wrapper_rounds`` child processes per setting,
@@ -74,8 +74,8 @@ information) and ``benchmarks.svg`` (bar charts, written as plain SVG text).
    average before and after.
 
 5. With ``--caches`` (instead of parts 1 to 4): every KV cache of the package in a
-   GPT-2-small-shaped :class:`~llm_attention.beyond_gpt.GPTModel`, written to
-   ``caches.md`` and ``caches.json``; :mod:`llm_attention.benchmark_caches` says what
+   GPT-2-small-shaped [`GPTModel`][llm_attention.beyond_gpt.GPTModel], written to
+   ``caches.md`` and ``caches.json``; ``llm_attention.benchmark_caches`` says what
    it measures and how.
 
 Timing: ``--warmup`` untimed runs, then ``--repeats`` timed runs with

@@ -1,15 +1,15 @@
 """Beyond the chapter: a GPT model that generates with any of the package's caches.
 
-Chapter 4 of the book wraps chapter 3's :class:`~llm_attention.MultiHeadAttention`
+Chapter 4 of the book wraps chapter 3's [`MultiHeadAttention`][llm_attention.MultiHeadAttention]
 in a transformer block (layer norm, attention, shortcut; layer norm, feed-forward,
 shortcut) and stacks the blocks between token and position embeddings and an
 output head. This module is that layout with the attention left open: every
 block gets its attention module from a factory, so the same model runs with
-:class:`~llm_attention.KVCacheMultiHeadAttention`,
-:class:`~llm_attention.GroupedQueryAttention`,
-:class:`~llm_attention.SlidingWindowAttention`,
-:class:`~llm_attention.MultiHeadLatentAttention`, or a mix of them layer by
-layer. :func:`generate` decodes greedily, with or without the cache.
+[`KVCacheMultiHeadAttention`][llm_attention.KVCacheMultiHeadAttention],
+[`GroupedQueryAttention`][llm_attention.GroupedQueryAttention],
+[`SlidingWindowAttention`][llm_attention.SlidingWindowAttention],
+[`MultiHeadLatentAttention`][llm_attention.MultiHeadLatentAttention], or a mix of them layer by
+layer. [`generate`][llm_attention.beyond_gpt.generate] decodes greedily, with or without the cache.
 
 The weights are random (nothing can be downloaded here); the model exists to
 check that cached generation gives the same tokens as uncached generation, and to
@@ -79,11 +79,12 @@ class GPTModel(nn.Module):
     Args:
         cfg: the book's configuration dict: ``vocab_size``, ``context_length``,
             ``emb_dim``, ``n_heads``, ``n_layers``, ``drop_rate``, ``qkv_bias``
-            (see :data:`GPT_CONFIG_124M`).
+            (see ``GPT_CONFIG_124M``).
         attention: makes the attention module of each layer from the layer's
             index; it must accept ``(x, use_cache=...)`` and have
-            ``reset_cache()`` and ``cache_nbytes()``. By default, every layer gets
-            :class:`~llm_attention.KVCacheMultiHeadAttention` built from ``cfg``.
+            ``reset_cache()`` and ``cache_nbytes()``. By default, every layer gets a
+            [`KVCacheMultiHeadAttention`][llm_attention.KVCacheMultiHeadAttention]
+            built from ``cfg``.
 
     The model counts the tokens it has cached (``num_cached_tokens``), so that
     a cached call gives its tokens the right position embeddings.

@@ -1,14 +1,14 @@
 """Beyond the chapter: grouped-query attention and the size of the KV cache (builds on 3.6.2).
 
-In :class:`~llm_attention.MultiHeadAttention` every head has its own keys and
+In [`MultiHeadAttention`][llm_attention.MultiHeadAttention] every head has its own keys and
 values. When a model generates text it keeps them all in a key-value cache
-(:class:`~llm_attention.KVCacheMultiHeadAttention`), and for long contexts that
+([`KVCacheMultiHeadAttention`][llm_attention.KVCacheMultiHeadAttention]), and for long contexts that
 cache, not the weights, fills the accelerator's memory. Grouped-query attention
 (GQA, Ainslie et al., 2023, used by Llama 2 70B, Llama 3 and Mistral) lets
 several query heads share one key/value head: ``num_kv_groups`` key/value
 heads instead of ``num_heads``, which shrinks the cache by
 ``num_heads / num_kv_groups``. With one group it is multi-query attention
-(MQA, Shazeer, 2019). :func:`kv_cache_bytes` does the arithmetic.
+(MQA, Shazeer, 2019). [`kv_cache_bytes`][llm_attention.kv_cache_bytes] does the arithmetic.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
     """Causal multi-head attention whose key/value heads are shared by groups of query heads.
 
     It exists to show how modern LLMs cut the memory of the KV cache: compared
-    with :class:`~llm_attention.MultiHeadAttention`, ``W_key`` and ``W_value``
+    with [`MultiHeadAttention`][llm_attention.MultiHeadAttention], ``W_key`` and ``W_value``
     project to only ``num_kv_groups * head_dim`` features, and each of those
     ``num_kv_groups`` key/value heads serves ``group_size = num_heads //
     num_kv_groups`` consecutive query heads. For query head ``h`` with group
@@ -50,7 +50,7 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
 
     and the output is ``concat(head_1, ..., head_H) W_o + b_o``. With
     ``num_kv_groups == num_heads`` this is exactly
-    :class:`~llm_attention.MultiHeadAttention` (same parameter names and
+    [`MultiHeadAttention`][llm_attention.MultiHeadAttention] (same parameter names and
     shapes, so ``load_state_dict(mha.state_dict())`` works); with
     ``num_kv_groups == 1`` it is multi-query attention.
 
@@ -292,8 +292,8 @@ def compare_kv_cache_bytes(
     """KV-cache bytes of one model shape under four attention variants.
 
     Takes a model shape as keywords, so a dict works too:
-    ``compare_kv_cache_bytes(**shape)``. Each value is :func:`kv_cache_bytes`
-    with
+    ``compare_kv_cache_bytes(**shape)``. Each value is
+    [`kv_cache_bytes`][llm_attention.kv_cache_bytes] with
 
     - ``"MultiHeadAttention"``: ``num_heads`` key/value heads, ``context_length`` positions;
     - ``"GroupedQueryAttention"``: ``num_kv_groups`` heads, ``context_length`` positions;

@@ -27,8 +27,9 @@ class CacheProtocol:
     """What every class that generates with a cache shares (a mixin for ``nn.Module``).
 
     The protocol is the book's: ``forward(x, use_cache=False)`` and
-    :meth:`reset_cache`, plus :meth:`cache_nbytes`. A class names its cache
-    tensors in ``_cache_buffers``; each is a non-persistent buffer that is
+    [`reset_cache`][llm_attention.beyond_kv_cache.CacheProtocol.reset_cache], plus
+    [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes]. A class
+    names its cache tensors in ``_cache_buffers``; each is a non-persistent buffer that is
     ``None`` until the first cached call allocates it, so ``.to()`` moves it and
     ``state_dict`` leaves it out. ``num_cached_tokens`` counts the positions fed
     since the last reset (for a rolling buffer, more than the buffer holds).
@@ -211,9 +212,10 @@ def merge_heads(
 
 # ---------------------------------------------------------------- multi-head attention
 class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):  # type: ignore[misc]
-    """:class:`~llm_attention.MultiHeadAttention` that can cache keys and values between calls.
+    """The chapter's ``MultiHeadAttention``, able to cache keys and values between calls.
 
-    It adds what text generation needs on top of the chapter's class: with
+    It adds what text generation needs on top of the chapter's
+    [`MultiHeadAttention`][llm_attention.MultiHeadAttention]: with
     ``use_cache=True`` the keys and values of the new tokens are appended to a
     cache, and the queries of the new tokens attend to every cached key. A new
     token at absolute position ``p`` (counting the tokens already cached) sees
@@ -226,22 +228,23 @@ class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):  # type: ign
     where ``mask`` hides key position ``j`` from the query at position ``p``
     when ``j > p``: the rows ``start..end`` of the chapter's causal mask.
 
-    With ``use_cache=False`` (the default) ``forward`` *is*
-    :meth:`MultiHeadAttention.forward` and the cache is left untouched. The
-    constructor, parameters and ``mask`` buffer are inherited, so
+    With ``use_cache=False`` (the default) ``forward`` computes what
+    [`MultiHeadAttention.forward`][llm_attention.MultiHeadAttention.forward] computes
+    (and also takes one unbatched sequence), and the cache is left untouched. The constructor, parameters and ``mask`` buffer are inherited, so
     ``load_state_dict(mha.state_dict())`` works.
 
     The cache is preallocated: the first cached call allocates ``cache_k`` and
     ``cache_v`` of shape ``(b, num_heads, context_length, head_dim)`` and later
     calls write into them in place, so a decoding step copies only the new
     token's keys and values instead of the whole cache (as ``torch.cat`` would).
-    :meth:`cache_nbytes` is therefore
+    [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes] is therefore
     ``kv_cache_bytes(num_layers=1, context_length=context_length, batch_size=b,
     num_kv_heads=num_heads, head_dim=head_dim, bytes_per_element=...)`` from the
     first cached call on. Both are non-persistent buffers: ``.to(device)`` and
     ``.to(dtype)`` move them, and ``state_dict`` leaves them out.
-    ``num_cached_tokens`` counts the filled positions; :meth:`reset_cache`
-    empties the cache for a new sequence. Because the cache is written in place,
+    ``num_cached_tokens`` counts the filled positions;
+    [`reset_cache`][llm_attention.beyond_kv_cache.CacheProtocol.reset_cache] empties the cache for
+    a new sequence. Because the cache is written in place,
     cached calls are for inference: run them under ``torch.no_grad()`` or
     ``torch.inference_mode()``.
 

@@ -44,7 +44,7 @@ __all__ = ["MultiHeadLatentAttention"]
 class MultiHeadLatentAttention(CacheProtocol, nn.Module):
     """Causal multi-head attention whose keys and values come from one cached latent vector.
 
-    Compared with :class:`~llm_attention.MultiHeadAttention`, ``W_key`` and
+    Compared with [`MultiHeadAttention`][llm_attention.MultiHeadAttention], ``W_key`` and
     ``W_value`` are each replaced by two steps: ``W_kv_down`` (``d_in ->
     latent_dim``, shared by keys and values) makes the latent
     ``c_kv = x W_kv_down``, and ``W_key_up`` and ``W_value_up`` (``latent_dim ->
@@ -57,8 +57,10 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
 
     and the output is ``concat(head_1, ..., head_H) W_o + b_o``.
 
-    The cache (``forward(x, use_cache=True)``, :meth:`reset_cache`,
-    :meth:`cache_nbytes`) holds only ``cache_c``, the latents of shape
+    The cache (``forward(x, use_cache=True)``,
+    [`reset_cache`][llm_attention.beyond_kv_cache.CacheProtocol.reset_cache],
+    [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes]) holds only
+    ``cache_c``, the latents of shape
     ``(b, context_length, latent_dim)``. A cached call has two equivalent forms:
 
     - ``absorb=True`` (the default): since ``Q_h K_h^T = (Q_h U_h) c_kv^T``, each

@@ -1,9 +1,9 @@
 """Beyond the chapter: multi-head attention on PyTorch's fused kernel (builds on 3.6.2).
 
-:class:`~llm_attention.MultiHeadAttention` spells out every step of attention:
+[`MultiHeadAttention`][llm_attention.MultiHeadAttention] spells out every step of attention:
 it builds the full ``(num_tokens, num_tokens)`` score matrix per head, masks it,
 runs softmax and multiplies by the values. PyTorch ships the same computation
-as one function, :func:`torch.nn.functional.scaled_dot_product_attention`
+as one function, ``torch.nn.functional.scaled_dot_product_attention``
 (SDPA), which dispatches to fused kernels (FlashAttention-style on CPU and GPU)
 that never store the whole weight matrix. This module swaps steps 3) and 4) of
 the chapter's ``forward`` for that one call and keeps everything else, so the
@@ -24,7 +24,7 @@ __all__ = ["SDPAMultiHeadAttention"]
 
 
 class SDPAMultiHeadAttention(MultiHeadAttention):
-    """:class:`~llm_attention.MultiHeadAttention` computed with ``scaled_dot_product_attention``.
+    """The chapter's ``MultiHeadAttention`` computed with ``scaled_dot_product_attention``.
 
     It exists to show that the chapter's hand-written attention and PyTorch's
     fused kernel are the same computation: the constructor, the parameters
@@ -38,11 +38,11 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
     computed by ``scaled_dot_product_attention(Q, K, V, is_causal=True)``, and
     the output is ``concat(head_1, ..., head_H) W_o + b_o``.
 
-    Differences from :class:`~llm_attention.MultiHeadAttention`:
+    Differences from [`MultiHeadAttention`][llm_attention.MultiHeadAttention]:
 
     - the attention weights are never materialised, so ``forward`` cannot return
       them; ``return_attn_weights=True`` raises ``ValueError`` (load the same
-      ``state_dict`` into a :class:`~llm_attention.MultiHeadAttention` to look
+      ``state_dict`` into a [`MultiHeadAttention`][llm_attention.MultiHeadAttention] to look
       at them);
     - causality comes from ``is_causal=True``; the inherited ``mask`` buffer is
       kept only so the ``state_dict`` matches the chapter class;

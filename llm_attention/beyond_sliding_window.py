@@ -6,8 +6,9 @@ Sliding-window (local) attention, used by Longformer, Mistral 7B and Gemma 2,
 also hides tokens that lie too far back: token ``i`` attends only to the
 ``window_size`` tokens ``i - window_size + 1 .. i``. Information from further
 back still reaches it through stacked layers, each extending the reach by
-another window. Only the mask changes, so the module is
-:class:`~llm_attention.MultiHeadAttention` with a band-shaped mask.
+``window_size - 1`` positions (``L`` layers reach ``L * (window_size - 1) + 1``
+tokens). Only the mask changes, so the module is
+[`MultiHeadAttention`][llm_attention.MultiHeadAttention] with a band-shaped mask.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def sliding_window_mask(
     """Boolean mask that is ``True`` where query ``i`` may not attend to key ``j``.
 
     Blocked are the future, ``j > i`` (the chapter's
-    :func:`~llm_attention.causal_mask`, strictly above the diagonal), and the
+    [`causal_mask`][llm_attention.causal_mask], strictly above the diagonal), and the
     distant past, ``j <= i - window_size`` (on or below the ``window_size``-th
     diagonal under the main one). What remains is a band of ``window_size``
-    diagonals; ``True`` means *blocked*, as in :func:`~llm_attention.causal_mask`.
+    diagonals; ``True`` means *blocked*, as in [`causal_mask`][llm_attention.causal_mask].
 
     Args:
         num_tokens: number of queries and keys.
@@ -67,31 +68,34 @@ def _rebuild_band(module: nn.Module, incompatible_keys: object) -> None:
 class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):  # type: ignore[misc]
     """Causal multi-head attention in which each token sees at most ``window_size`` tokens.
 
-    It adds locality to :class:`~llm_attention.MultiHeadAttention`: the cost of
+    It adds locality to [`MultiHeadAttention`][llm_attention.MultiHeadAttention]: the cost of
     attention and the key-value cache stop growing once the sequence is longer
-    than the window. Without the cache, ``forward`` is
-    :meth:`MultiHeadAttention.forward` with the band as its mask. For each head ``h``:
+    than the window. Without the cache, ``forward`` computes what
+    [`MultiHeadAttention.forward`][llm_attention.MultiHeadAttention.forward] computes, with
+    the band as its mask. For each head ``h``:
 
     ``head_h = dropout(softmax(mask_w(Q_h K_h^T) / sqrt(head_dim))) V_h``
 
     where ``mask_w`` sets score ``(i, j)`` to ``-inf`` when ``j > i`` or
-    ``j <= i - window_size`` (:func:`sliding_window_mask`). With
+    ``j <= i - window_size`` ([`sliding_window_mask`][llm_attention.sliding_window_mask]). With
     ``window_size >= num_tokens`` nothing extra is hidden and the output equals
-    :class:`~llm_attention.MultiHeadAttention`'s.
+    [`MultiHeadAttention`][llm_attention.MultiHeadAttention]'s.
 
     The ``mask`` buffer is non-persistent here: it follows from ``window_size``,
     so it is rebuilt by the constructor and after every ``load_state_dict``
     (which makes the meta-device loading pattern safe) rather than saved. Loading a
-    :class:`~llm_attention.MultiHeadAttention` checkpoint therefore needs
+    [`MultiHeadAttention`][llm_attention.MultiHeadAttention] checkpoint therefore needs
     ``strict=False`` (its causal ``mask`` is then reported as unexpected and
     ignored, instead of silently replacing the band).
 
     It generates with a key-value cache (``forward(x, use_cache=True)``,
-    :meth:`reset_cache`, :meth:`cache_nbytes`) that is a *rolling buffer*: no
-    query ever sees a key more than ``window_size - 1`` positions back, so the
-    cache keeps only the last ``slots = min(window_size, context_length)``
-    positions, position ``p`` in slot ``p % slots``, and its memory stops
-    growing once the sequence is longer than the window. A cached call first
+    [`reset_cache`][llm_attention.beyond_kv_cache.CacheProtocol.reset_cache],
+    [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes]) that is a
+    *rolling buffer*: no query ever sees a key more than ``window_size - 1``
+    positions back, so the cache keeps only the last
+    ``slots = min(window_size, context_length)`` positions, position ``p`` in slot
+    ``p % slots``, and its memory stops growing once the sequence is longer than
+    the window. A cached call first
     attends from its new tokens to the cached positions still in their window
     together with the new tokens themselves (so a chunk longer than the window
     is correct: its early tokens' keys are used before the buffer overwrites
