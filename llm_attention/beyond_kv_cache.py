@@ -230,7 +230,8 @@ class KVCacheMultiHeadAttention(CacheProtocol, MultiHeadAttention):  # type: ign
 
     With ``use_cache=False`` (the default) ``forward`` computes what
     [`MultiHeadAttention.forward`][llm_attention.MultiHeadAttention.forward] computes
-    (and also takes one unbatched sequence), and the cache is left untouched. The constructor, parameters and ``mask`` buffer are inherited, so
+    (and also takes one unbatched sequence), and the cache is left untouched. The
+    constructor, parameters and ``mask`` buffer are inherited, so
     ``load_state_dict(mha.state_dict())`` works.
 
     The cache is preallocated: the first cached call allocates ``cache_k`` and
