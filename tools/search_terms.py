@@ -55,12 +55,15 @@ P33 = "chapter/3.3-self-attention/"
 P34 = "chapter/3.4-trainable-weights/"
 P35 = "chapter/3.5-causal-attention/"
 P36 = "chapter/3.6-multi-head-attention/"
+PRIMER = "primer/"
 
 # Where each glossary term is introduced: the first section, in chapter order (3.1 to 3.7,
 # then the exercises and the pages beyond the chapter), that says what the term means. A
 # section that only uses the term, or points ahead to where it is built, does not count; the
-# home page, the summary, the glossary and the API page are not chapter text. Terms with two
-# names get one query per name ("large language model" and "LLM").
+# home page, the summary, the glossary and the API page are not chapter text. The PyTorch
+# terms are the exception: the chapter uses them without stopping to explain them, and the
+# PyTorch primer, which comes before 3.1, does. Terms with two names get one query per name
+# ("large language model" and "LLM").
 TERMS: list[Term] = [
     # 3.2's opening: keep every encoder state and let the decoder weigh them, "That is the
     # attention mechanism".
@@ -135,6 +138,21 @@ TERMS: list[Term] = [
     Term(("multi-query attention", "MQA"), ("多查询注意力", "MQA"), "beyond/gqa/"),
     Term(("sliding-window attention",), ("滑动窗口注意力",), "beyond/sliding-window/"),
     Term(("multi-head latent attention", "MLA"), ("多头潜在注意力", "MLA"), "beyond/mla/"),
+    # The PyTorch primer (docs/primer.md): each PyTorch term in the section that explains it
+    # with an example. (The buffer stays with 3.5.3, where the chapter's mask becomes one.)
+    Term(("tensor",), ("张量",), PRIMER + "#tensors"),
+    Term(("shape",), ("形状",), PRIMER + "#tensors"),
+    Term(("matrix multiplication",), ("矩阵乘法",), PRIMER + "#matmul"),
+    Term(("transpose",), ("转置",), PRIMER + "#transpose"),
+    Term(("dimension",), ("维度",), PRIMER + "#dim-keepdim"),
+    Term(("broadcasting",), ("广播",), PRIMER + "#broadcasting"),
+    Term(("module",), ("模块",), PRIMER + "#nn-module"),
+    Term(("parameter",), ("参数",), PRIMER + "#parameter-linear"),
+    Term(("random seed",), ("随机种子",), PRIMER + "#manual-seed"),
+    Term(("training mode", "evaluation mode"), ("训练模式", "评估模式"), PRIMER + "#train-eval"),
+    Term(("gradient", "autograd"), ("梯度", "自动求导"), PRIMER + "#no-grad"),
+    Term(("contiguous",), ("连续",), PRIMER + "#view-reshape"),
+    Term(("in-place operation",), ("原地操作",), PRIMER + "#in-place"),
 ]
 
 TAG = re.compile(r"<[^>]+>")

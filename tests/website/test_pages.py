@@ -20,6 +20,7 @@ CHAPTER_PAGES = [
 ]
 OTHER_PAGES = [
     "index.html",
+    "primer/index.html",
     "exercises/index.html",
     "explorer/index.html",
     "reader-questions/index.html",
