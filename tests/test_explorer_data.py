@@ -12,7 +12,15 @@ import json
 
 import pytest
 import torch
-from explorer_data import DK_VALUES, DROPOUT_RATES, MAX_HEADS, SENTENCES, explorer_data
+from explorer_data import (
+    DK_VALUES,
+    DROPOUT_RATES,
+    MAX_HEADS,
+    MHA_D_OUT,
+    MHA_HEADS,
+    SENTENCES,
+    explorer_data,
+)
 
 import llm_attention as la
 
@@ -65,6 +73,46 @@ def test_heads_are_the_wrappers(data: dict, inputs: torch.Tensor, num_heads: int
     for exported, head in zip(heads, wrapper.heads, strict=True):
         for name in ("W_query", "W_key", "W_value"):
             close(exported[name], getattr(head, name).weight.detach().T)
+
+
+@pytest.mark.parametrize("num_heads", MHA_HEADS)
+def test_mha_is_the_seeded_module_for_every_head_count(data: dict, num_heads: int) -> None:
+    """One exported set of weights serves every num_heads the explorer offers: the module
+    draws the same four nn.Linear layers whatever the split."""
+    torch.manual_seed(123)
+    mha = la.MultiHeadAttention(3, MHA_D_OUT, 6, 0.0, num_heads=num_heads)
+    w = data["mha"]
+    assert w["d_out"] == MHA_D_OUT and w["num_heads"] == list(MHA_HEADS)
+    for name in ("W_query", "W_key", "W_value"):
+        close(w[name], getattr(mha, name).weight.detach().T)
+    close(w["W_out"], mha.out_proj.weight.detach().T)
+    close(w["b_out"], mha.out_proj.bias.detach())
+
+
+@pytest.mark.parametrize("num_heads", MHA_HEADS)
+def test_mha_steps_on_the_exported_numbers_give_the_modules_output(
+    data: dict, inputs: torch.Tensor, num_heads: int
+) -> None:
+    """What the explorer computes in 3.6.2, from the exported numbers: project, take each
+    head's columns, attend causally, put the heads side by side, apply out_proj. The module,
+    on a batch of one sequence, returns the same weights and output."""
+    w = {k: torch.tensor(v) for k, v in data["mha"].items() if k.startswith(("W_", "b_"))}
+    x = inputs
+    n, head_dim = x.shape[0], MHA_D_OUT // num_heads
+    q, k, v = x @ w["W_query"], x @ w["W_key"], x @ w["W_value"]
+    weights, contexts = [], []
+    for h in range(num_heads):
+        cols = slice(h * head_dim, (h + 1) * head_dim)
+        scores = (q[:, cols] @ k[:, cols].T).masked_fill(la.causal_mask(n), -torch.inf)
+        weights.append(torch.softmax(scores / head_dim**0.5, dim=-1))
+        contexts.append(weights[-1] @ v[:, cols])
+    output = torch.cat(contexts, dim=-1) @ w["W_out"] + w["b_out"]
+
+    torch.manual_seed(123)
+    mha = la.MultiHeadAttention(3, MHA_D_OUT, n, 0.0, num_heads=num_heads)
+    want, want_weights = mha(x.unsqueeze(0), return_attn_weights=True)
+    torch.testing.assert_close(output, want[0].detach(), rtol=0, atol=1e-6)
+    torch.testing.assert_close(torch.stack(weights), want_weights[0].detach(), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("p", DROPOUT_RATES)

@@ -10,6 +10,10 @@ the explorer shows draws it, so the code reproduces the view:
 - ``weights``: W_q, W_k, W_v of ``SelfAttention_v1`` (seed 123) and ``SelfAttention_v2``
   (seed 789), as ``(d_in, d_out)`` matrices, so that ``queries = x @ W_query``;
 - ``heads``: the heads of ``MultiHeadAttentionWrapper`` (seed 123) for 1 to 3 heads;
+- ``mha``: ``MultiHeadAttention(d_in=3, d_out=4)`` (seed 123): its W_query, W_key, W_value
+  as ``(d_in, d_out)`` matrices and ``out_proj`` as ``(d_out, d_out)`` plus its bias, so that
+  ``output = merged @ W_out + b_out``. Its weights do not depend on ``num_heads`` (the same
+  four ``nn.Linear`` layers are drawn in the same order), so one set serves 1, 2 and 4 heads;
 - ``dropout``: which weights ``torch.nn.Dropout(p)`` keeps after ``torch.manual_seed(123)``,
   for every rate offered and every sentence length (the browser cannot replay torch's
   random numbers, so it uses torch's own draws);
@@ -29,6 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 D_IN, D_OUT = 3, 2
 MAX_HEADS = 3
+# 3.6.2: the book's MultiHeadAttention has d_out = 2 and two heads, so each head is one column
+# wide and its "division by sqrt(head_dim)" divides by 1. With d_out = 4 each of two heads is two
+# columns wide, as each head of the wrapper in 3.6.1 is, and the split is visible.
+MHA_D_OUT = 4
+MHA_HEADS = (1, 2, 4)  # the divisors of MHA_D_OUT
 DROPOUT_RATES = (0.1, 0.5)
 DROPOUT_SEED = 123
 DK_SEED = 123
@@ -103,6 +112,17 @@ def explorer_data() -> dict[str, Any]:
             for h in wrapper.heads
         ]
 
+    torch.manual_seed(123)
+    mha = la.MultiHeadAttention(D_IN, MHA_D_OUT, 6, 0.0, num_heads=2)
+    mha_weights = {
+        "seed": 123,
+        "d_out": MHA_D_OUT,
+        "num_heads": list(MHA_HEADS),
+        **{n: _rows(getattr(mha, n).weight.detach().T) for n in ("W_query", "W_key", "W_value")},
+        "W_out": _rows(mha.out_proj.weight.detach().T),
+        "b_out": [_num(v) for v in mha.out_proj.bias.detach().tolist()],
+    }
+
     lengths = sorted({len(s["tokens"]) for s in sentences})
     keep: dict[str, dict[str, Any]] = {}
     for p in DROPOUT_RATES:
@@ -126,6 +146,7 @@ def explorer_data() -> dict[str, Any]:
         "sentences": sentences,
         "weights": weights,
         "heads": heads,
+        "mha": mha_weights,
         "dropout": {"seed": DROPOUT_SEED, "rates": list(DROPOUT_RATES), "keep": keep},
         "dk": {"seed": DK_SEED, "values": list(DK_VALUES), "num_keys": DK_KEYS, "draws": dk},
     }

@@ -9,7 +9,8 @@
 (function () {
   "use strict";
 
-  const STAGES = ["3.3", "3.4", "3.5", "3.6"];
+  // "3.6" is 3.6.1, the wrapper (the chapter pages link to ?stage=3.6); "3.6.2" the weight splits
+  const STAGES = ["3.3", "3.4", "3.5", "3.6", "3.6.2"];
   const DROPOUT_RATES = ["0", "0.1", "0.5"];
   const MAX_HEADS = 3;
 
@@ -19,14 +20,17 @@
       failed: "The explorer could not load its data",
       controls: "Settings of the explorer",
       sentence: "Sentence",
+      colon: ": ",
       bookSentence: "The book's example (3.3.1)",
       query: "Query token",
+      queryOption: (i, token) => `${i + 1}: "${token}"`,
       stage: "Stage of the chapter",
       stages: {
         "3.3": "3.3 No trainable weights",
         "3.4": "3.4 Trainable weights",
         "3.5": "3.5 Causal mask and dropout",
-        "3.6": "3.6 Multi-head",
+        "3.6": "3.6.1 Multi-head wrapper",
+        "3.6.2": "3.6.2 Weight splits",
       },
       weights: "Weights",
       weightNames: { v1: "SelfAttention_v1, seed 123", v2: "SelfAttention_v2, seed 789" },
@@ -34,7 +38,9 @@
       causal: "Causal mask",
       dropout: "Dropout rate p",
       heads: "Heads",
-      row: { scores: "score", weights: "weight", before: "before dropout", head: "head" },
+      numHeads: (dOut) => `Heads sharing d_out = ${dOut}`,
+      row: { scores: "score", weights: "weight", before: "before dropout" },
+      headRow: (h) => `head ${h + 1}: weight`,
       queryRow: (token) => `The row of the query “${token}”`,
       context: (token) => `Context vector of “${token}”`,
       heatmap: (head) =>
@@ -46,6 +52,35 @@
       dropoutNote: (p) =>
         `Dropout keeps each weight with probability ${1 - p} and multiplies the kept ones by ` +
         `1/(1−p) = ${fmt(1 / (1 - p))}; the zeros are the dropped ones.`,
+      rowDropped: (i, token) =>
+        `Dropout zeroed every weight of query ${i + 1} (“${token}”): ` +
+        "its context vector is all zeros in this training step.",
+      mha: {
+        project: (dOut) =>
+          `(1) Project: one query, one key and one value projection, each d_out = ${dOut} wide.`,
+        split: (groups) =>
+          `(2) Split the columns into ${groups.length} ${groups.length === 1 ? "head" : "heads"} ` +
+          `of head_dim = ${groups[0].length}: ` +
+          groups
+            .map((cols, h) => `head ${h + 1} takes column${cols.length > 1 ? "s" : ""} ${span(cols)}`)
+            .join(", ") +
+          ".",
+        attend: (headDim) =>
+          `(3) Causal attention in each head on its own columns; ` +
+          `the scores are divided by √head_dim = √${headDim}.`,
+        merge: (dOut) =>
+          `(4) Merge: each head's context vectors, side by side again, d_out = ${dOut} columns.`,
+        outProj: "(5) out_proj mixes the heads: output = merged · W_o + b_o.",
+        caption: {
+          queries: "Queries Q = X · W_q",
+          keys: "Keys K = X · W_k",
+          values: "Values V = X · W_v",
+          merged: "The heads' context vectors, merged",
+          output: "Output of out_proj",
+        },
+        head: (h) => `head ${h + 1}`,
+        output: (token) => `Output for “${token}” (its row of out_proj's output)`,
+      },
       dk: "Why divide by √d_k",
       dkLabel: "Dimension d_k of the random query and keys",
       dkRow: { unscaled: "softmax(q·k)", scaled: "softmax(q·k / √d_k)" },
@@ -60,22 +95,27 @@
       failed: "注意力探索器的数据加载失败",
       controls: "探索器的设置",
       sentence: "句子",
-      bookSentence: "书中的例句（3.3.1）",
+      colon: "：",
+      bookSentence: "书中的例句（第 3.3.1 节）",
       query: "查询词元",
+      queryOption: (i, token) => `${i + 1}：“${token}”`,
       stage: "本章的阶段",
       stages: {
         "3.3": "3.3 无可训练权重",
         "3.4": "3.4 可训练权重",
         "3.5": "3.5 因果掩码与 dropout",
-        "3.6": "3.6 多头",
+        "3.6": "3.6.1 堆叠多个头",
+        "3.6.2": "3.6.2 权重拆分",
       },
-      weights: "权重",
+      weights: "权重矩阵",
       weightNames: { v1: "SelfAttention_v1，种子 123", v2: "SelfAttention_v2，种子 789" },
       scale: "分数除以 √d_k",
       causal: "因果掩码",
       dropout: "dropout 比例 p",
       heads: "头数",
-      row: { scores: "分数", weights: "权重", before: "dropout 之前", head: "头" },
+      numHeads: (dOut) => `头数（平分 d_out = ${dOut}）`,
+      row: { scores: "分数", weights: "权重", before: "dropout 之前" },
+      headRow: (h) => `头 ${h + 1}：权重`,
       queryRow: (token) => `查询“${token}”这一行`,
       context: (token) => `“${token}”的上下文向量`,
       heatmap: (head) => (head === null ? "注意力权重（全部查询）" : `第 ${head + 1} 个头的注意力权重`),
@@ -85,6 +125,29 @@
       dropoutNote: (p) =>
         `dropout 以 ${1 - p} 的概率保留每个权重，并把保留下来的乘以 1/(1−p) = ${fmt(1 / (1 - p))}；` +
         "为 0 的就是被丢弃的。",
+      rowDropped: (i, token) =>
+        `dropout 把查询 ${i + 1}（“${token}”）的权重全部置为 0：` +
+        "在这一步训练中，它的上下文向量全为 0。",
+      mha: {
+        project: (dOut) => `（1）投影：查询、键、值各只有一个投影，宽度都是 d_out = ${dOut}。`,
+        split: (groups) =>
+          `（2）把列划分成 ${groups.length} 个头，每个头 head_dim = ${groups[0].length} 列：` +
+          groups.map((cols, h) => `头 ${h + 1} 取第 ${span(cols)} 列`).join("，") +
+          "。",
+        attend: (headDim) =>
+          `（3）每个头在自己的列上计算因果注意力，分数除以 √head_dim = √${headDim}。`,
+        merge: (dOut) => `（4）合并：把各个头的上下文向量重新并排，拼回 d_out = ${dOut} 列。`,
+        outProj: "（5）输出投影 out_proj 混合各个头：输出 = 合并结果 · W_o + b_o。",
+        caption: {
+          queries: "查询 Q = X · W_q",
+          keys: "键 K = X · W_k",
+          values: "值 V = X · W_v",
+          merged: "各个头的上下文向量，并排合并",
+          output: "输出投影 out_proj 的结果",
+        },
+        head: (h) => `头 ${h + 1}`,
+        output: (token) => `“${token}”的输出（out_proj 结果中它的那一行）`,
+      },
       dk: "为什么要除以 √d_k",
       dkLabel: "随机查询和键的维度 d_k",
       dkRow: { unscaled: "softmax(q·k)", scaled: "softmax(q·k / √d_k)" },
@@ -94,6 +157,18 @@
       dkCode: "生成这组数字的 Python 代码",
     },
   };
+
+  // the columns of one head, counted from 1: "3" or "1–2"
+  function span(cols) {
+    const first = cols[0] + 1;
+    const last = cols[cols.length - 1] + 1;
+    return first === last ? `${first}` : `${first}–${last}`;
+  }
+
+  // a token as the tables show it: its Python string literal without the quotes
+  function shown(token) {
+    return JSON.stringify(token).slice(1, -1);
+  }
 
   function fmt(value, digits = 4) {
     if (value === -Infinity) return "-inf";
@@ -120,11 +195,17 @@
     return exps.map((v) => v / sum);
   }
 
+  // the columns cols of every row of a: one head's share of a projection
+  function columnsOf(a, cols) {
+    return a.map((row) => cols.map((j) => row[j]));
+  }
+
   // scaled dot-product attention of x with one set of weights
   function attend(x, w, state) {
-    const queries = matmul(x, w.W_query);
-    const keys = matmul(x, w.W_key);
-    const values = matmul(x, w.W_value);
+    return attendQKV(matmul(x, w.W_query), matmul(x, w.W_key), matmul(x, w.W_value), state);
+  }
+
+  function attendQKV(queries, keys, values, state) {
     const dK = keys[0].length;
     let scores = matmul(queries, transpose(keys));
     if (state.causal) {
@@ -155,6 +236,7 @@
       const context = x.map((_, i) => heads.flatMap((head) => head.context[i]));
       return { heads, context };
     }
+    if (state.stage === "3.6.2") return multiHead(x, data.mha, state.num_heads);
     const p = state.stage === "3.5" ? Number(state.dropout) : 0;
     const head = attend(x, data.weights[state.weights], {
       scale: state.scale,
@@ -165,6 +247,35 @@
     return { heads: [head], context: head.context };
   }
 
+  // MultiHeadAttention (3.6.2): (1) project to d_out, (2) split the columns into heads,
+  // (3) causal attention in each head, (4) merge the heads' context vectors, (5) out_proj
+  function multiHead(x, w, numHeads) {
+    const queries = matmul(x, w.W_query);
+    const keys = matmul(x, w.W_key);
+    const values = matmul(x, w.W_value);
+    const headDim = w.d_out / numHeads;
+    const groups = Array.from({ length: numHeads }, (_, h) =>
+      Array.from({ length: headDim }, (_, c) => h * headDim + c),
+    );
+    const heads = groups.map((cols) =>
+      attendQKV(columnsOf(queries, cols), columnsOf(keys, cols), columnsOf(values, cols), {
+        scale: true,
+        causal: true,
+      }),
+    );
+    const merged = x.map((_, i) => heads.flatMap((head) => head.context[i]));
+    const output = matmul(merged, w.W_out).map((row) => row.map((v, j) => v + w.b_out[j]));
+    return { heads, context: output, mha: { queries, keys, values, merged, output, groups } };
+  }
+
+  // the queries whose every weight dropout zeroed (their context vector is all zeros)
+  function droppedRows(head) {
+    if (head.weights === head.before) return [];
+    return head.weights
+      .map((row, i) => (head.before[i].some((v) => v > 0) && row.every((v) => v === 0) ? i : -1))
+      .filter((i) => i >= 0);
+  }
+
   function dkDemo(data, dK) {
     const draw = data.dk.draws[String(dK)];
     const scores = draw.K.map((key) => key.reduce((s, v, i) => s + v * draw.q[i], 0));
@@ -172,6 +283,10 @@
       unscaled: softmax(scores),
       scaled: softmax(scores.map((v) => v / Math.sqrt(dK))),
     };
+  }
+
+  function multiHeaded(stage) {
+    return stage === "3.6" || stage === "3.6.2";
   }
 
   // ------------------------------------------------------------------ the Python code
@@ -203,8 +318,41 @@
         "mha = MultiHeadAttentionWrapper(",
         `    d_in=3, d_out=2, context_length=x.shape[0], dropout=0.0, num_heads=${state.heads}`,
         ")",
-        "# weights: (num_heads, num_tokens, num_tokens)",
-        "context, weights = mha(x, return_attn_weights=True)",
+        "batch = x.unsqueeze(0)  # the class takes a batch; this one holds one sequence",
+        "context = mha(batch)[0]  # the heads side by side: (num_tokens, num_heads * 2)",
+        "# each head is a CausalAttention; asked, it returns its weights, (1, num_tokens, num_tokens)",
+        "weights = torch.cat([head(batch, return_attn_weights=True)[1] for head in mha.heads])",
+      );
+    } else if (state.stage === "3.6.2") {
+      const dOut = 4;
+      names.push("MultiHeadAttention", "causal_mask");
+      body.push(
+        "num_tokens = x.shape[0]",
+        "torch.manual_seed(123)",
+        "mha = MultiHeadAttention(",
+        `    d_in=3, d_out=${dOut}, context_length=num_tokens, dropout=0.0, num_heads=${state.num_heads}`,
+        ")",
+        `d_out, num_heads = ${dOut}, ${state.num_heads}`,
+        `head_dim = d_out // num_heads  # ${dOut / state.num_heads}`,
+        "# 1) project: one projection each, (num_tokens, d_out)",
+        "queries, keys, values = mha.W_query(x), mha.W_key(x), mha.W_value(x)",
+        "# 2) split the columns into heads, (num_heads, num_tokens, head_dim):",
+        "#    head h takes columns h * head_dim to (h + 1) * head_dim - 1",
+        "split = (num_tokens, num_heads, head_dim)",
+        "q_h = queries.view(split).transpose(0, 1)",
+        "k_h = keys.view(split).transpose(0, 1)",
+        "v_h = values.view(split).transpose(0, 1)",
+        "# 3) causal attention in each head, (num_heads, num_tokens, num_tokens)",
+        "scores = q_h @ k_h.transpose(1, 2)",
+        "scores = scores.masked_fill(causal_mask(num_tokens), -torch.inf)",
+        "weights = torch.softmax(scores / head_dim**0.5, dim=-1)",
+        "# 4) merge: the heads' context vectors side by side again, (num_tokens, d_out)",
+        "merged = (weights @ v_h).transpose(0, 1).reshape(num_tokens, d_out)",
+        "# 5) out_proj mixes the heads, (num_tokens, d_out)",
+        "context = mha.out_proj(merged)",
+        "# the module does the five steps; it takes a batch, so give it a batch of one",
+        "out, out_weights = mha(x.unsqueeze(0), return_attn_weights=True)",
+        "print(torch.allclose(context, out[0]), torch.allclose(weights, out_weights[0]))",
       );
     } else {
       const v1 = state.weights === "v1";
@@ -253,7 +401,9 @@
       "",
       ...head,
       ...body,
-      `print(weights[${state.stage === "3.6" ? ":, " : ""}${q}])  # the row of query ${q + 1}, ${token}`,
+      multiHeaded(state.stage)
+        ? `print(weights[:, ${q}])  # the row of query ${q + 1}, ${token}, in each head`
+        : `print(weights[${q}])  # the row of query ${q + 1}, ${token}`,
       `print(context[${q}])`,
     ].join("\n");
   }
@@ -340,6 +490,16 @@
         "z^{(i)} = \\textstyle\\sum_j \\alpha_{ij}\\, x^{(j)}"
       );
     }
+    if (state.stage === "3.6.2") {
+      // two lines: the projections, then each head and the output projection
+      return (
+        "\\begin{aligned}&Q = XW_q,\\; K = XW_k,\\; V = XW_v, \\\\ " +
+        "&Z_h = \\operatorname{softmax}\\!\\left(\\frac{Q_h K_h^\\top}{\\sqrt{d_h}} + M\\right) V_h, " +
+        "\\quad Y = [\\,Z_1 \\,\\cdots\\, Z_{" +
+        state.num_heads +
+        "}\\,]\\, W_o + b_o\\end{aligned}"
+      );
+    }
     if (state.stage === "3.6") {
       return (
         "Z_h = \\operatorname{softmax}\\!\\left(" +
@@ -366,12 +526,14 @@
       causal: stage === "3.5",
       dropout: stage === "3.5",
       heads: stage === "3.6",
+      num_heads: stage === "3.6.2",
     };
   }
 
   function initialState(root) {
     const params = new URLSearchParams(location.search);
-    const stage = params.get("stage") || root.dataset.stage || "3.3";
+    let stage = params.get("stage") || root.dataset.stage || "3.3";
+    if (stage === "3.6.1") stage = "3.6";
     return {
       stage: STAGES.includes(stage) ? stage : "3.3",
       sentence: params.get("sentence") || "book",
@@ -381,6 +543,7 @@
       causal: true,
       dropout: "0",
       heads: 2,
+      num_heads: 2,
       dk: 6,
     };
   }
@@ -388,10 +551,14 @@
   function build(root, data, t) {
     const state = initialState(root);
     if (!data.sentences.some((s) => s.id === state.sentence)) state.sentence = "book";
+    if (!data.mha.num_heads.includes(state.num_heads)) state.num_heads = 2;
 
     const sentenceSelect = select(
       "sentence",
-      data.sentences.map((s) => [s.id, s.id === "book" ? `${t.bookSentence}: ${s.text}` : s.text]),
+      data.sentences.map((s) => [
+        s.id,
+        s.id === "book" ? `${t.bookSentence}${t.colon}${s.text}` : s.text,
+      ]),
     );
     const querySelect = el("select", { name: "query" });
     const stageRadios = STAGES.map((stage) => {
@@ -417,6 +584,10 @@
       "heads",
       Array.from({ length: MAX_HEADS }, (_, i) => [String(i + 1), String(i + 1)]),
     );
+    const numHeadsSelect = select(
+      "num_heads",
+      data.mha.num_heads.map((h) => [String(h), String(h)]),
+    );
 
     const optional = {
       weights: field(t.weights, weightsSelect),
@@ -424,6 +595,7 @@
       causal: field(t.causal, causalBox, "ae-field ae-check"),
       dropout: field(t.dropout, dropoutSelect),
       heads: field(t.heads, headsSelect),
+      num_heads: field(t.numHeads(data.mha.d_out), numHeadsSelect),
     };
     const controls = el(
       "form",
@@ -436,10 +608,7 @@
     controls.addEventListener("submit", (event) => event.preventDefault());
 
     const formulaBox = el("div", { class: "ae-formula", "data-formula": true });
-    const rowBox = el("div", { class: "ae-scroll" });
-    const contextBox = el("p", { class: "ae-context", "data-context": true });
-    const noteBox = el("p", { class: "ae-note" });
-    const heatmapBox = el("div", { class: "ae-heatmaps" });
+    const viewBox = el("div", { class: "ae-view" });
     const codeBox = el("code", {});
     const status = el("p", {
       class: "ae-status",
@@ -468,10 +637,7 @@
     root.replaceChildren(
       controls,
       formulaBox,
-      rowBox,
-      contextBox,
-      noteBox,
-      heatmapBox,
+      viewBox,
       status,
       el("p", { class: "ae-code-label" }, t.code),
       codeBlock({ "data-code": true }, codeBox),
@@ -484,27 +650,50 @@
       if (!(state.query >= 0 && state.query < n)) state.query = Math.min(1, n - 1);
       querySelect.replaceChildren(
         ...sentence.tokens.map((token, i) =>
-          el("option", { value: String(i) }, `${i + 1}: ${JSON.stringify(token)}`),
+          el("option", { value: String(i) }, t.queryOption(i, shown(token))),
         ),
       );
       querySelect.value = String(state.query);
     }
 
-    function table(attrs, caption, tokens, rows, options = {}) {
+    // a table of numbers: a header row of column labels, then one row per entry of rows;
+    // options.groups ([label, number of columns] each) adds a row of column groups above
+    function table(attrs, caption, columns, rows, options = {}) {
+      const grouped = Boolean(options.groups);
+      const groupClass = (j) =>
+        grouped ? `ae-g${options.groupOf[j]}${options.groupStart[j] ? " ae-start" : ""}` : null;
+      const corner = el("th", { scope: "col", rowspan: grouped ? "2" : null }, options.corner || "");
+      const columnRow = el(
+        "tr",
+        {},
+        grouped ? [] : corner,
+        columns.map((col, j) =>
+          el(
+            "th",
+            {
+              scope: "col",
+              class: groupClass(j),
+              "data-head": grouped ? String(options.groupOf[j]) : null,
+            },
+            col,
+          ),
+        ),
+      );
+      const groupRow = grouped
+        ? el(
+            "tr",
+            { class: "ae-groups" },
+            corner,
+            options.groups.map(([label, span], g) =>
+              el("th", { scope: "colgroup", colspan: String(span), class: `ae-g${g} ae-start` }, label),
+            ),
+          )
+        : null;
       return el(
         "table",
         attrs,
         el("caption", {}, caption),
-        el(
-          "thead",
-          {},
-          el(
-            "tr",
-            {},
-            el("th", { scope: "col" }, options.corner || ""),
-            tokens.map((tok) => el("th", { scope: "col" }, tok)),
-          ),
-        ),
+        el("thead", {}, grouped ? [groupRow, columnRow] : columnRow),
         el(
           "tbody",
           {},
@@ -513,10 +702,13 @@
               "tr",
               row.attrs || {},
               el("th", { scope: "row" }, row.label),
-              row.values.map((v) =>
+              row.values.map((v, j) =>
                 el(
                   "td",
-                  options.shade ? { style: `--w:${Math.max(0, Math.min(1, v)).toFixed(3)}` } : {},
+                  {
+                    style: options.shade ? `--w:${Math.max(0, Math.min(1, v)).toFixed(3)}` : null,
+                    class: groupClass(j),
+                  },
                   fmt(v, options.digits || 4),
                 ),
               ),
@@ -526,22 +718,15 @@
       );
     }
 
-    function render() {
-      const sentence = data.sentences.find((s) => s.id === state.sentence);
-      const tokens = sentence.tokens.map((tok) => JSON.stringify(tok).slice(1, -1));
-      const on = applies(state.stage);
-      for (const [name, wrapper] of Object.entries(optional)) {
-        wrapper.hidden = !on[name];
-        wrapper.querySelector("select, input").disabled = !on[name];
-      }
-      const result = compute(state, data);
-      const q = state.query;
+    function scroll(...children) {
+      return el("div", { class: "ae-scroll" }, children);
+    }
 
-      typeset(formulaBox, formula(state));
+    // the row of the query: its scores (one head), weights before dropout and weights
+    function queryRowTable(result, tokens, q) {
       const rows = [];
-      const multi = state.stage === "3.6";
+      const multi = multiHeaded(state.stage);
       result.heads.forEach((head, h) => {
-        const label = multi ? `${t.row.head} ${h + 1}: ${t.row.weights}` : t.row.weights;
         if (!multi) {
           rows.push({ label: t.row.scores, values: head.scores[q], attrs: { "data-row": "scores" } });
         }
@@ -553,44 +738,147 @@
           });
         }
         rows.push({
-          label,
+          label: multi ? t.headRow(h) : t.row.weights,
           values: head.weights[q],
           attrs: { "data-row": "weights", "data-head": String(h) },
         });
       });
-      rowBox.replaceChildren(
+      return scroll(
         table({ class: "ae-table", "data-query-row": true }, t.queryRow(tokens[q]), tokens, rows),
       );
-      contextBox.replaceChildren(
-        `${t.context(tokens[q])}: [`,
-        ...result.context[q].flatMap((v, i) => [
-          i ? ", " : "",
-          el("span", { "data-value": true }, fmt(v)),
-        ]),
+    }
+
+    // the heatmap of each head's weights, with a notice under it for every query whose
+    // weights dropout zeroed
+    function heatmaps(result, tokens, q) {
+      const multi = multiHeaded(state.stage);
+      return el(
+        "div",
+        { class: "ae-heatmaps" },
+        result.heads.map((head, h) => {
+          const dropped = droppedRows(head);
+          return el(
+            "div",
+            { class: "ae-heatmap-box" },
+            scroll(
+              table(
+                { class: "ae-table ae-heatmap", "data-heatmap": true, "data-head": String(h) },
+                t.heatmap(multi ? h : null),
+                tokens,
+                head.weights.map((values, i) => ({
+                  label: tokens[i],
+                  values,
+                  attrs: {
+                    "aria-current": i === q ? "true" : null,
+                    "data-dropped": dropped.includes(i) ? "true" : null,
+                  },
+                })),
+                { shade: true, digits: 2, corner: t.heatmapQuery },
+              ),
+            ),
+            dropped.map((i) =>
+              el(
+                "p",
+                { class: "ae-notice", "data-dropout-notice": true, "data-query": String(i) },
+                t.rowDropped(i, tokens[i]),
+              ),
+            ),
+          );
+        }),
+      );
+    }
+
+    function contextLine(label, vector) {
+      return el(
+        "p",
+        { class: "ae-context", "data-context": true },
+        `${label}${t.colon}[`,
+        ...vector.flatMap((v, i) => [i ? ", " : "", el("span", { "data-value": true }, fmt(v))]),
         "]",
       );
-      const p = state.stage === "3.5" ? Number(state.dropout) : 0;
-      noteBox.textContent = p > 0 ? t.dropoutNote(p) : "";
-      noteBox.hidden = p === 0;
-      heatmapBox.replaceChildren(
-        ...result.heads.map((head, h) =>
+    }
+
+    // 3.6.2: a matrix with one row per token, its columns grouped by head
+    function matrix(name, caption, tokens, rows, groups, q) {
+      const columns = rows[0].map((_, j) => String(j + 1));
+      const options = {};
+      if (groups) {
+        options.groups = groups.map((cols, h) => [t.mha.head(h), cols.length]);
+        options.groupOf = columns.map((_, j) => groups.findIndex((cols) => cols.includes(j)));
+        options.groupStart = columns.map((_, j) => groups.some((cols) => cols[0] === j));
+      }
+      return scroll(
+        table(
+          { class: "ae-table ae-matrix", "data-matrix": name },
+          caption,
+          columns,
+          rows.map((values, i) => ({
+            label: tokens[i],
+            values,
+            attrs: i === q ? { "aria-current": "true" } : {},
+          })),
+          options,
+        ),
+      );
+    }
+
+    function step(text, ...content) {
+      return el("div", { class: "ae-step" }, el("p", { class: "ae-step-title" }, text), content);
+    }
+
+    function multiHeadView(result, tokens, q) {
+      const m = result.mha;
+      const caption = t.mha.caption;
+      const dOut = data.mha.d_out;
+      return [
+        step(
+          t.mha.project(dOut),
+          el("p", { class: "ae-step-title" }, t.mha.split(m.groups)),
           el(
             "div",
-            { class: "ae-scroll" },
-            table(
-              { class: "ae-table ae-heatmap", "data-heatmap": true, "data-head": String(h) },
-              t.heatmap(multi ? h : null),
-              tokens,
-              head.weights.map((values, i) => ({
-                label: tokens[i],
-                values,
-                attrs: i === q ? { "aria-current": "true" } : {},
-              })),
-              { shade: true, digits: 2, corner: t.heatmapQuery },
+            { class: "ae-matrices" },
+            ["queries", "keys", "values"].map((name) =>
+              matrix(name, caption[name], tokens, m[name], m.groups, q),
             ),
           ),
         ),
-      );
+        step(
+          t.mha.attend(m.groups[0].length),
+          queryRowTable(result, tokens, q),
+          heatmaps(result, tokens, q),
+        ),
+        step(t.mha.merge(dOut), matrix("merged", caption.merged, tokens, m.merged, m.groups, q)),
+        step(
+          t.mha.outProj,
+          matrix("output", caption.output, tokens, m.output, null, q),
+          contextLine(t.mha.output(tokens[q]), result.context[q]),
+        ),
+      ];
+    }
+
+    function render() {
+      const sentence = data.sentences.find((s) => s.id === state.sentence);
+      const tokens = sentence.tokens.map(shown);
+      const on = applies(state.stage);
+      for (const [name, wrapper] of Object.entries(optional)) {
+        wrapper.hidden = !on[name];
+        wrapper.querySelector("select, input").disabled = !on[name];
+      }
+      const result = compute(state, data);
+      const q = state.query;
+
+      typeset(formulaBox, formula(state));
+      if (state.stage === "3.6.2") {
+        viewBox.replaceChildren(...multiHeadView(result, tokens, q));
+      } else {
+        const p = state.stage === "3.5" ? Number(state.dropout) : 0;
+        viewBox.replaceChildren(
+          queryRowTable(result, tokens, q),
+          contextLine(t.context(tokens[q]), result.context[q]),
+          p > 0 ? el("p", { class: "ae-note" }, t.dropoutNote(p)) : "",
+          heatmaps(result, tokens, q),
+        );
+      }
       codeBox.textContent = pythonCode(state, sentence);
       const weightsText = result.heads.map((head) => head.weights[q].map((v) => fmt(v)).join(", "));
       status.textContent = t.status(
@@ -636,6 +924,7 @@
       [causalBox, "causal", () => causalBox.checked],
       [dropoutSelect, "dropout", () => dropoutSelect.value],
       [headsSelect, "heads", () => Number(headsSelect.value)],
+      [numHeadsSelect, "num_heads", () => Number(numHeadsSelect.value)],
     ];
     sentenceSelect.value = state.sentence;
     fillQueries(); // the query menu depends on the sentence
@@ -698,7 +987,7 @@
         for (const root of roots) if (!root.dataset.ready) build(root, data, t);
       },
       (error) => {
-        for (const root of roots) root.textContent = `${t.failed}: ${error.message}`;
+        for (const root of roots) root.textContent = `${t.failed}${t.colon}${error.message}`;
         throw error;
       },
     );

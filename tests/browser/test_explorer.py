@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,20 @@ COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SENTENCES = ("book", "s1", "s2", "s3")
 QUERIES = ("0", "1", "last")
-OPTIONAL = ("weights", "scale", "causal", "dropout", "heads")
+OPTIONAL = ("weights", "scale", "causal", "dropout", "heads", "num_heads")
 APPLIES = {
     "3.3": (),
     "3.4": ("weights", "scale"),
     "3.5": ("weights", "scale", "causal", "dropout"),
-    "3.6": ("heads",),
+    "3.6": ("heads",),  # 3.6.1, MultiHeadAttentionWrapper
+    "3.6.2": ("num_heads",),  # MultiHeadAttention, d_out = 4 split into num_heads heads
 }
+MULTI_HEAD = ("3.6", "3.6.2")
+MHA_D_OUT = 4
+# 3.6.2 shows these matrices, each computed by the code under it into the variable of its name
+# (the output of out_proj is the code's ``context``)
+MATRICES = {"queries": "queries", "keys": "keys", "values": "values", "merged": "merged"}
+MATRICES["output"] = "context"
 
 
 def _url(base_url: str, lang: str, query: str = "") -> str:
@@ -82,6 +89,7 @@ class Setting:
     causal: bool = True
     dropout: str = "0"
     heads: int = 2
+    num_heads: int = 2
 
     def factors(self) -> list[tuple[str, str]]:
         """The settings that apply at this stage, as (name, value) pairs."""
@@ -122,6 +130,9 @@ def grid() -> list[Setting]:
     for h in (1, 2, 3):
         for si, s in enumerate(SENTENCES):
             states.append(Setting("3.6", s, QUERIES[(h + si) % 3], heads=h))
+    for hi, h in enumerate((1, 2, 4)):
+        for si, s in enumerate(SENTENCES):
+            states.append(Setting("3.6.2", s, QUERIES[(hi + si) % 3], num_heads=h))
     return states
 
 
@@ -146,6 +157,8 @@ def apply(page: Page, setting: Setting) -> int:
         root.locator("select[name=dropout]").select_option(setting.dropout)
     if "heads" in APPLIES[setting.stage]:
         root.locator("select[name=heads]").select_option(str(setting.heads))
+    if "num_heads" in APPLIES[setting.stage]:
+        root.locator("select[name=num_heads]").select_option(str(setting.num_heads))
     return q
 
 
@@ -181,6 +194,25 @@ VIEW_JS = """
     },
     code: code ? code.textContent : null,
     status: (root.querySelector("[data-status]") || {}).textContent || "",
+    // 3.6.2: each matrix's rows, and the head each column is shown under
+    matrices: Object.fromEntries([...root.querySelectorAll("table[data-matrix]")].map((t) => [
+      t.dataset.matrix,
+      {
+        rows: [...t.querySelectorAll("tbody tr")].map(cells),
+        heads: [...t.querySelectorAll("thead tr:last-child th[scope=col]")]
+          .filter((th) => th.textContent.trim() !== "")
+          .map((th) => (th.dataset.head === undefined ? null : Number(th.dataset.head))),
+      },
+    ])),
+    // the notices that dropout zeroed a query's whole row, each beside its heatmap
+    dropped: [...root.querySelectorAll("[data-dropout-notice]")]
+      .map((el) => Number(el.dataset.query)),
+    notices: [...root.querySelectorAll("[data-dropout-notice]")].map((el) => ({
+      text: el.textContent,
+      besideHeatmap: !!el.parentElement.querySelector("table[data-heatmap]"),
+      rowMarked: !!el.parentElement.querySelector(`table[data-heatmap] tbody `
+        + `tr:nth-child(${Number(el.dataset.query) + 1})[data-dropped=true]`),
+    })),
   };
 }
 """
@@ -207,7 +239,10 @@ class Run:
 _RUNS: dict[str, Run] = {}
 
 
-def run_code(code: str, names: tuple[str, ...] = ("weights", "context", "scores")) -> Run:
+CODE_NAMES = ("weights", "context", "scores", "queries", "keys", "values", "merged")
+
+
+def run_code(code: str, names: tuple[str, ...] = CODE_NAMES) -> Run:
     """Execute ``code`` in a fresh namespace (once per distinct code string)."""
     if code not in _RUNS:
         if "embed_text" in code:
@@ -254,7 +289,8 @@ def mismatches(view: dict[str, Any], run: Run, q: int) -> list[str]:
     if run.error:
         return [f"the code shown raises {run.error}"]
     problems = []
-    multi = view["state"]["stage"] == "3.6"
+    stage = view["state"]["stage"]
+    multi = stage in MULTI_HEAD
     weights, context = run.values["weights"], run.values["context"]
     heads = weights if multi else weights.unsqueeze(0)
     if len(view["weights"]) != heads.shape[0]:
@@ -274,8 +310,39 @@ def mismatches(view: dict[str, Any], run: Run, q: int) -> list[str]:
             problems.append(f"heatmap {h} marks row {heatmap['current']}, the query is {q}")
         for i, row in enumerate(heatmap["rows"]):
             problems += _close(f"heatmap {h} row {i}", row, heads[h, i].tolist(), HEATMAP_TOL)
+    # a notice for each query whose whole row of weights is zero (dropout dropped them all)
+    zeroed = [i for head in heads for i, row in enumerate(head) if bool((row == 0).all())]
+    if view["dropped"] != zeroed:
+        problems.append(f"dropout notices for queries {view['dropped']}, all-zero rows {zeroed}")
+    for notice in view["notices"]:
+        if not (notice["besideHeatmap"] and notice["rowMarked"]):
+            problems.append(f"a dropout notice away from its heatmap's marked row: {notice}")
+    if stage == "3.6.2":
+        problems += _matrix_problems(view, run, heads.shape[0])
+    elif view["matrices"]:
+        problems.append(f"3.6.2's matrices shown at {stage}: {sorted(view['matrices'])}")
     if "False" in run.stdout:
         problems.append(f"the code prints False: {run.stdout.strip()[-200:]}")
+    return problems
+
+
+def _matrix_problems(view: dict[str, Any], run: Run, num_heads: int) -> list[str]:
+    """3.6.2: Q, K, V, the merged heads and out_proj's output are the code's, and the columns
+    of Q, K, V and the merge are shown under their heads: head h has columns h * head_dim to
+    (h + 1) * head_dim - 1."""
+    problems = []
+    if sorted(view["matrices"]) != sorted(MATRICES):
+        return [f"matrices shown: {sorted(view['matrices'])}, expected {sorted(MATRICES)}"]
+    head_dim = MHA_D_OUT // num_heads
+    for name, variable in MATRICES.items():
+        shown, want = view["matrices"][name], run.values[variable]
+        if len(shown["rows"]) != want.shape[0]:
+            problems.append(f"{name}: {len(shown['rows'])} rows shown, the code {want.shape[0]}")
+        for i, row in enumerate(shown["rows"][: want.shape[0]]):
+            problems += _close(f"{name} row {i}", row, want[i].tolist(), TOL)
+        grouped = [j // head_dim for j in range(MHA_D_OUT)] if name != "output" else [None] * 4
+        if shown["heads"] != grouped:
+            problems.append(f"{name}: columns shown under heads {shown['heads']}, not {grouped}")
     return problems
 
 
@@ -370,6 +437,13 @@ def test_the_url_sets_the_initial_state(tabs: dict[str, Tab], base_url: str, lan
     assert page.locator(f"{ROOT_SEL} input[name=stage][value='3.5']").is_checked()
     assert page.locator(f"{ROOT_SEL} select[name=sentence]").input_value() == "s1"
     assert page.locator(f"{ROOT_SEL} select[name=query]").input_value() == "0"
+    # 3.6.2 opens from its link; ?stage=3.6.1 is 3.6, the wrapper
+    for query, stage in (("?stage=3.6.2", "3.6.2"), ("?stage=3.6.1", "3.6")):
+        page = open_explorer(tabs[lang], base_url, lang, query)
+        view = read_view(page)
+        assert view["state"]["stage"] == stage, (query, view["state"])
+        assert page.locator(f"{ROOT_SEL} input[name=stage][value='{stage}']").is_checked()
+        assert bool(view["matrices"]) == (stage == "3.6.2"), (query, sorted(view["matrices"]))
 
 
 # ---------------------------------------------------------------- 2. the package computes it
@@ -390,6 +464,7 @@ def test_grid_covers_every_setting_with_every_sentence_and_query() -> None:
         "causal": ("True", "False"),
         "dropout": ("0", "0.1", "0.5"),
         "heads": ("1", "2", "3"),
+        "num_heads": ("1", "2", "4"),
     }
     for stage, names in APPLIES.items():
         for name in names:
@@ -404,7 +479,8 @@ def test_every_view_matches_the_python_code_it_shows(
     grid_views: list[tuple[Setting, int, dict[str, Any]]],
 ) -> None:
     """The shown weights row, scores row, context vector and heatmaps equal what the code
-    under the view computes with llm_attention (``weights[q]``; 3.6: ``weights[:, q]``)."""
+    under the view computes with llm_attention (``weights[q]``; 3.6 and 3.6.2:
+    ``weights[:, q]``); in 3.6.2 also the projections, the merged heads and the output."""
     problems = []
     for setting, q, shown in grid_views:
         view = shown["en"]
@@ -430,7 +506,8 @@ def test_code_and_numbers_are_the_same_in_both_languages(
         en, zh = shown["en"], shown["zh"]
         if en["code"] != zh["code"]:
             problems.append(f"{setting}: the code differs:\n{en['code']}\n---\n{zh['code']}")
-        for part in ("state", "tokens", "scores", "before", "weights", "context", "heatmaps"):
+        parts = ("state", "tokens", "scores", "before", "weights", "context", "heatmaps")
+        for part in (*parts, "matrices", "dropped"):
             if en[part] != zh[part]:
                 problems.append(f"{setting}: {part} differs: {en[part]} / {zh[part]}")
     assert not problems, format_problems("en vs zh", problems[:20])
@@ -472,6 +549,131 @@ def test_dropout_scales_the_kept_weights(
         kept += sum(a > 0 for a in after)
     assert not problems, format_problems("dropout", problems[:20])
     assert dropped > 0 and kept > 0, f"dropout dropped {dropped} and kept {kept} weights"
+
+
+def test_dropout_notices_appear_in_the_grid(
+    grid_views: list[tuple[Setting, int, dict[str, Any]]],
+) -> None:
+    """The grid has views where dropout zeroes a query's whole row, and views with dropout
+    where it does not; test_every_view_matches_... checks each notice against the code."""
+    with_notice = [s for s, _, shown in grid_views if shown["en"]["dropped"]]
+    without = [s for s, _, shown in grid_views if s.dropout != "0" and not shown["en"]["dropped"]]
+    assert with_notice and without, (with_notice, without)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A state where dropout zeroes the whole row of ``query`` (``token``), and one of the same
+    sentence and rate where it zeroes no row."""
+
+    state: Setting
+    query: int
+    token: str
+    quiet: Setting
+
+
+@pytest.fixture(scope="module")
+def notice(site_root: Path) -> Notice:
+    """Found in the keep patterns the build exported: torch's own draws after
+    ``manual_seed(123)``, which another machine may draw differently (reader question 7).
+    With the causal mask a query's first tokens keep few weights, so p = 0.5 drops one's all."""
+    data = json.loads((site_root / "assets" / "explorer" / "data.json").read_text("utf-8"))
+    for p in reversed(data["dropout"]["rates"]):
+        for sentence in data["sentences"]:
+            n = len(sentence["tokens"])
+            keep = data["dropout"]["keep"][str(p)][str(n)]
+            causal = [i for i in range(n) if not any(keep[i][: i + 1])]
+            full = [i for i in range(n) if not any(keep[i])]
+            if causal and not full:
+                i = causal[0]
+                token = json.dumps(sentence["tokens"][i], ensure_ascii=False)[1:-1]
+                state = Setting("3.5", sentence["id"], str(i), dropout=str(p))
+                return Notice(state, i, token, replace(state, causal=False))
+    pytest.fail("no exported dropout draw zeroes a whole causal row and no full row")
+
+
+def notice_text(lang: str, notice: Notice) -> list[str]:
+    i, token = notice.query + 1, notice.token
+    if lang == "zh":
+        return [f"dropout 把查询 {i}（“{token}”）的权重全部置为 0：", "上下文向量全为 0。"]
+    return [f"Dropout zeroed every weight of query {i} (“{token}”)", "all zeros"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_fully_dropped_row_is_explained(
+    tabs: dict[str, Tab], base_url: str, lang: str, notice: Notice
+) -> None:
+    page = open_explorer(tabs[lang], base_url, lang)
+    q = apply(page, notice.state)
+    view = read_view(page)
+    run = run_code(view["code"])
+    assert bool((run.values["weights"][q] == 0).all()), "the code does not drop the whole row"
+    assert view["context"] == ["0.0000", "0.0000"], view["context"]
+    assert view["dropped"] == [q], view["dropped"]
+    (shown,) = view["notices"]
+    assert shown["besideHeatmap"] and shown["rowMarked"], shown
+    for part in notice_text(lang, notice):
+        assert part in shown["text"], (part, shown["text"])
+    assert not mismatches(view, run, q)
+    # the notice is about the matrix: it stays when another query is picked, and goes when
+    # no row is fully dropped
+    for other, dropped in (
+        (replace(notice.state, query="last"), [q]),
+        (notice.quiet, []),
+        (replace(notice.state, dropout="0"), []),
+    ):
+        where = apply(page, other)
+        view = read_view(page)
+        assert view["dropped"] == dropped, (other, view["notices"])
+        assert len(view["notices"]) == len(dropped), (other, view["notices"])
+        assert not mismatches(view, run_code(view["code"]), where), other
+
+
+# Everything the Chinese widget says: the text of its elements outside code and math, the
+# options of its menus and its accessible names.
+UI_TEXT_JS = """
+(root) => {
+  const texts = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("pre, code, .katex, script, style")) continue;
+    if (node.textContent.trim()) texts.push(node.parentElement.textContent.trim());
+  }
+  for (const el of root.querySelectorAll("[aria-label], [title]")) {
+    texts.push(el.getAttribute("aria-label") || el.getAttribute("title"));
+  }
+  return [...new Set(texts)];
+}
+"""
+# a half-width colon, comma, semicolon, full stop, ? or !, or bracket, with Chinese text right
+# before or after it (a space between included): Chinese sentences take （），。：；？！
+# Chinese characters, CJK punctuation, full-width forms and the quotes Chinese text uses
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef“”‘’"
+HALF_WIDTH_BY_CJK = re.compile(rf"[{HAN}]\s?[:,;.?!()]|[:,;?!()]\s?[{HAN}]")
+
+
+def test_the_half_width_pattern_is_precise() -> None:
+    good = ("头 1：权重", "书中的例句（第 3.3.1 节）：Your", "softmax(q·k / √d_k)", "1/(1−p) = 2")
+    for text in good:
+        assert not HALF_WIDTH_BY_CJK.search(text), text
+    for bad in ("头 1: 权重", "例句 (3.3.1)", "（第 3.3.1 节）: Your", "权重, 上下文", "全为零."):
+        assert HALF_WIDTH_BY_CJK.search(bad), bad
+
+
+def test_chinese_ui_strings_use_full_width_punctuation(
+    tabs: dict[str, Tab], base_url: str, notice: Notice
+) -> None:
+    """Every stage, the dropout notice and the d_k demo, as the Chinese page shows them."""
+    page = open_explorer(tabs["zh"], base_url, "zh")
+    root = page.locator(ROOT_SEL)
+    texts: set[str] = set(root.evaluate(UI_TEXT_JS))
+    for setting in [notice.state, *HOLD_UP_STATES, Setting("3.3", "s1", "0")]:
+        apply(page, setting)
+        texts |= set(root.evaluate(UI_TEXT_JS))
+    assert any("dropout 把查询" in t for t in texts), "the dropout notice was not shown"
+    assert any("（4）合并" in t for t in texts), "3.6.2 was not shown"
+    bad = sorted(t for t in texts if HALF_WIDTH_BY_CJK.search(t))
+    assert not bad, "half-width punctuation in Chinese UI strings:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -563,10 +765,12 @@ def _explore(page: Page, settings: list[Setting], check: Callable[[], list[str]]
     return problems
 
 
-# the widest views (three heads, the longest sentence), dropout, and the rest of the controls
+# the widest views (3.6.2 with four heads, three heads of the wrapper, the longest sentence),
+# dropout at p = 0.5 under the mask (where whole rows tend to go), and the rest of the controls
 HOLD_UP_STATES = [
-    Setting("3.6", "s3", "last", heads=3),
+    Setting("3.6.2", "s3", "last", num_heads=4),
     Setting("3.5", "s3", "1", dropout="0.5"),
+    Setting("3.6", "s3", "last", heads=3),
     Setting("3.5", "book", "last", causal=False, dropout="0.1", weights="v1", scale=False),
     Setting("3.4", "s2", "0"),
 ]
@@ -606,8 +810,8 @@ def test_no_console_error_or_request_off_the_site(
 def test_no_serious_axe_violation(
     tab_for: Callable[..., Tab], base_url: str, lang: str, size: str
 ) -> None:
-    """axe-core, run once the widget is ready, then in 3.6 (three heads) and in 3.5 with
-    dropout, each on the longest sentence."""
+    """axe-core, run once the widget is ready, then in 3.6.2 (four heads) and in 3.5 with
+    dropout and its notice, each on the longest sentence."""
     page = open_explorer(tab_for(VIEWPORTS[size]), base_url, lang)
     problems = [f"[opened] {p}" for p in check_accessibility(page)]
     problems += _explore(page, HOLD_UP_STATES[:2], lambda: check_accessibility(page))
@@ -641,7 +845,7 @@ def test_fits_a_phone(tab_for: Callable[..., Tab], base_url: str, lang: str) -> 
 @pytest.mark.parametrize("lang", LANGS)
 def test_dark_mode_renders(tab_for: Callable[..., Tab], base_url: str, lang: str) -> None:
     """With the system in dark mode the palette is slate and the widget draws its view, with
-    no console error, in the opening view, with dropout and with three heads."""
+    no console error, in the opening view, in 3.6.2, with dropout and with three heads."""
     tab = tab_for(DESKTOP, "dark")
     page = open_explorer(tab, base_url, lang)
     scheme = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
@@ -739,6 +943,8 @@ def test_arrow_keys_change_the_stage(tabs: dict[str, Tab], base_url: str, lang: 
         ("ArrowRight", "3.4"),
         ("ArrowDown", "3.5"),
         ("ArrowRight", "3.6"),
+        ("ArrowDown", "3.6.2"),
+        ("ArrowLeft", "3.6"),
         ("ArrowLeft", "3.5"),
         ("ArrowUp", "3.4"),
         ("ArrowLeft", "3.3"),
@@ -779,12 +985,30 @@ class Fault:
     find: str
     put: str
     setting: Setting
+    caught_as: str = "weights row"  # what the report of the broken widget says
 
 
 FAULTS = [
     Fault("no-scaling", "1 / Math.sqrt(dK)", "1", Setting("3.4", "book", "1")),
     Fault("mask-off-by-one", "j > i", "j > i + 1", Setting("3.5", "book", "1", causal=True)),
     Fault("dropout-unscaled", "v / (1 - p)", "v", Setting("3.5", "book", "last", dropout="0.5")),
+    # 3.6.2: every head takes the first head_dim columns, and out_proj without its bias
+    Fault("split-first-columns", "h * headDim + c", "c", Setting("3.6.2", "s1", "last")),
+    Fault(
+        "out-proj-no-bias",
+        "v + w.b_out[j]",
+        "v",
+        Setting("3.6.2", "book", "1", num_heads=4),
+        "context vector",
+    ),
+    # every row with dropout is said to be fully dropped (a notice for each query)
+    Fault(
+        "dropout-notice-everywhere",
+        "row.every((v) => v === 0)",
+        "true",
+        Setting("3.5", "book", "1", dropout="0.1"),
+        "dropout notices",
+    ),
 ]
 
 
@@ -826,7 +1050,7 @@ def test_a_broken_widget_is_caught(
     clean, real_code = _check_state(open_explorer(tab_for(), base_url, "en"), fault.setting)
     assert not clean, format_problems(f"the real widget {fault.setting}", clean)
     assert code == real_code, "the fault changed the code shown, not only the numbers"
-    assert any("weights row" in p for p in problems), problems
+    assert any(fault.caught_as in p for p in problems), problems
     if fault.name == "dropout-unscaled":
         assert any("/ (1 - 0.5)" in p for p in problems), problems
 
@@ -835,13 +1059,24 @@ def test_a_broken_widget_is_caught(
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", VIEWPORTS)
 def test_screenshots(
-    tab_for: Callable[..., Tab], base_url: str, artifacts_dir: Path, size: str, scheme: str
+    tab_for: Callable[..., Tab],
+    base_url: str,
+    artifacts_dir: Path,
+    notice: Notice,
+    size: str,
+    scheme: str,
 ) -> None:
-    """explorer-{en,zh}[-dark]-{desktop,phone}.png in the suite's screenshot folder."""
+    """explorer{,-mha,-dropout}-{en,zh}[-dark]-{desktop,phone}.png in the suite's screenshot
+    folder: the opening view, 3.6.2 with two heads, and 3.5 with the dropout notice."""
     tab = tab_for(VIEWPORTS[size], scheme)
+    views = {"": None, "-mha": Setting("3.6.2", "book", "1"), "-dropout": notice.state}
     for lang in LANGS:
-        page = open_explorer(tab, base_url, lang)
-        shot = artifacts_dir / f"explorer-{lang}{'-dark' if scheme == 'dark' else ''}-{size}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000, f"{shot} is nearly empty"
-        assert not check_requests(tab.rec), check_requests(tab.rec)
+        for name, setting in views.items():
+            page = open_explorer(tab, base_url, lang)
+            if setting:
+                apply(page, setting)
+            dark = "-dark" if scheme == "dark" else ""
+            shot = artifacts_dir / f"explorer{name}-{lang}{dark}-{size}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000, f"{shot} is nearly empty"
+            assert not check_requests(tab.rec), check_requests(tab.rec)
