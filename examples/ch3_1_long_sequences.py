@@ -50,7 +50,7 @@ src_ids, src_embeds = embed_text(german, output_dim=d_in)
 
 torch.manual_seed(123)
 encoder = torch.nn.RNN(input_size=d_in, hidden_size=hidden_size)
-enc_states, h_n = encoder(src_embeds)  # every state; the last one again
+enc_states, h_n = encoder(src_embeds)  # every state s_t; the last again
 print("inputs:    ", tuple(src_embeds.shape))
 print("enc_states:", tuple(enc_states.shape))
 print("h_n:       ", tuple(h_n.shape))
@@ -60,13 +60,14 @@ print("h_n:       ", tuple(h_n.shape))
 W_ih, b_ih = encoder.weight_ih_l0, encoder.bias_ih_l0  # W_ih: (8, 16)
 W_hh, b_hh = encoder.weight_hh_l0, encoder.bias_hh_l0  # W_hh: (8, 8)
 
-with torch.no_grad():
-    h = torch.zeros(hidden_size)  # h(0): nothing read yet
+with torch.no_grad():  # no gradients needed: we only run the RNN
+    s = torch.zeros(hidden_size)  # s_0: nothing read yet
     for x_t in src_embeds:  # one token at a time
-        h = torch.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh)  # h(t)
+        # W_ih x_t is x_t @ W_ih.T for a row x_t; the same for W_hh s
+        s = torch.tanh(x_t @ W_ih.T + b_ih + s @ W_hh.T + b_hh)  # s_t
 
-print(h)
-print("Same as h_n:", torch.allclose(h, h_n[0]))
+print(s)
+print("Same as h_n:", torch.allclose(s, h_n[0]))
 # --8<-- [end:recurrence]
 
 # --8<-- [start:bottleneck]

@@ -19,7 +19,7 @@ src_ids, src_embeds = embed_text(german, output_dim=d_in)
 
 torch.manual_seed(123)
 encoder = torch.nn.RNN(input_size=d_in, hidden_size=hidden_size)
-with torch.no_grad():  # step 1: keep every encoder state h(j)
+with torch.no_grad():  # step 1: keep every encoder state s_j
     enc_states, h_n = encoder(src_embeds)  # (num_src, hidden_size)
 
 src_tokens = token_strings(src_ids)
@@ -49,8 +49,8 @@ with torch.no_grad():  # starts from the encoder's h_n
 
 dec_tokens = token_strings(dec_ids)
 for t in (1, 2, 3):
-    print(f"s({t}) reads {dec_tokens[t - 1]!r:16} writes {tgt_tokens[t - 1]!r}")
-query = dec_states[2]  # step 2: s(3), the state that writes " help"
+    print(f"d_{t} reads {dec_tokens[t - 1]!r:16} writes {tgt_tokens[t - 1]!r}")
+query = dec_states[2]  # step 2: d_3, the state that writes " help"
 print(query)
 # --8<-- [end:decoder]
 
@@ -64,9 +64,9 @@ print("sum:", attn_weights_3.sum())
 # --8<-- [end:scores]
 
 # --8<-- [start:context]
-context_vec_3 = attn_weights_3 @ enc_states  # step 5: sum_j a_3j * h(j)
+context_vec_3 = attn_weights_3 @ enc_states  # step 5: sum_j a_3j * s_j
 
-manual = sum(a * h for a, h in zip(attn_weights_3, enc_states, strict=True))
+manual = sum(a * s for a, s in zip(attn_weights_3, enc_states, strict=True))
 print(context_vec_3)
 print("Same as the explicit sum:", torch.allclose(context_vec_3, manual))
 # --8<-- [end:context]
