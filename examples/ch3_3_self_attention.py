@@ -11,8 +11,9 @@ import torch
 from llm_attention import EXAMPLE_TOKENS, example_inputs
 
 inputs = example_inputs()  # (num_tokens, d_in) = (6, 3), one row per token
-for token, x in zip(EXAMPLE_TOKENS, inputs, strict=True):
+for token, x in zip(EXAMPLE_TOKENS, inputs, strict=True):  # a loop gives the rows
     print(f"{token:>8}", x)
+print("inputs.shape:", inputs.shape)
 # --8<-- [end:inputs]
 
 # --8<-- [start:scores]
@@ -26,15 +27,18 @@ print(attn_scores_2)
 # --8<-- [start:dot-product]
 x_1 = inputs[0]
 by_hand = x_1[0] * query[0] + x_1[1] * query[1] + x_1[2] * query[2]
-print("by hand:  ", by_hand)
-print("torch.dot:", torch.dot(x_1, query))
+print("by hand:    ", by_hand)
+print("torch.dot:  ", torch.dot(x_1, query))
+print("x_1 @ query:", x_1 @ query)  # @ on two 1-D tensors: their dot product
+# --8<-- [end:dot-product]
 
+# --8<-- [start:dot-product-cos]
 # the same score, written as length x length x cos(angle)
 cos = torch.cosine_similarity(x_1, query, dim=0)
 print("|x1| |x2| cos:", x_1.norm() * query.norm() * cos)
 cos_all = torch.cosine_similarity(inputs, query, dim=-1)
 print("cos(angle) with x(2):", cos_all)
-# --8<-- [end:dot-product]
+# --8<-- [end:dot-product-cos]
 
 # --8<-- [start:normalize-sum]
 # step 2, normalize (first attempt): divide each score by the sum of all six
@@ -52,7 +56,7 @@ print("Signed scores / their sum:", signed_scores / signed_scores.sum())
 # step 2, normalize (second attempt): exponentiate, then divide by the sum
 def softmax_naive(x):
     exps = torch.exp(x)  # every exp(x_i) is positive, whatever the sign of x_i
-    return exps / exps.sum(dim=-1, keepdim=True)
+    return exps / exps.sum()  # for one row of scores
 
 
 attn_weights_2_naive = softmax_naive(attn_scores_2)

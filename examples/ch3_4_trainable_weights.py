@@ -101,11 +101,22 @@ from llm_attention import SelfAttention_v1, SelfAttention_v2
 
 # --8<-- [start:v1]
 torch.manual_seed(123)
-sa_v1 = SelfAttention_v1(d_in, d_out)
-print(sa_v1(inputs))
-row_2 = sa_v1(inputs)[1]
-print("Row 2 = context_vec_2:", torch.allclose(row_2, context_vec_2))
+sa_v1 = SelfAttention_v1(d_in, d_out)  # __init__ draws the three matrices
+print(sa_v1(inputs))  # calling the module runs forward(inputs)
+
+# the package's flag: the attention weights as well, to compare with 3.4.1
+context_vecs, weights = sa_v1(inputs, return_attn_weights=True)
+print("Row 2 = context_vec_2:", torch.allclose(context_vecs[1], context_vec_2))
+print("Row 2 = attn_weights_2:", torch.allclose(weights[1], attn_weights_2))
 # --8<-- [end:v1]
+
+# --8<-- [start:v1-one-sequence]
+batch = torch.stack((inputs, inputs))  # two sequences: (2, 6, 3)
+try:
+    sa_v1(batch)
+except ValueError as err:  # the check in forward
+    print("ValueError:", err)
+# --8<-- [end:v1-one-sequence]
 
 # --8<-- [start:v2]
 torch.manual_seed(789)
