@@ -149,21 +149,29 @@ print(context_vecs)
 print("context_vecs.shape:", context_vecs.shape)
 # --8<-- [end:causal-class]
 
-# --8<-- [start:buffer]
-import copy
+# --8<-- [start:one-sequence]
+one = ca(inputs.unsqueeze(0))  # one sequence: add a batch dimension of size 1
+print(one.shape)
+print("Same as the batch's first sequence:", torch.allclose(one[0], context_vecs[0]))
+# --8<-- [end:one-sequence]
 
+# --8<-- [start:buffer]
 print(list(ca.state_dict().keys()))  # the mask is saved with the weights
 print([name for name, _ in ca.named_parameters()])  # but is not trained
+# --8<-- [end:buffer]
+
+# --8<-- [start:buffer-meta]
+import copy
 
 # "meta" is a device every machine has; a GPU would behave the same way
 moved = copy.deepcopy(ca).to("meta")
 print(moved.W_query.weight.device, moved.mask.device)
-# --8<-- [end:buffer]
+# --8<-- [end:buffer-meta]
 
 # --8<-- [start:too-long]
-long_inputs = torch.cat((inputs, inputs[:2]))  # 8 tokens; context_length is 6
+long_batch = torch.cat((batch, batch[:, :2]), dim=1)  # 8 tokens; context_length is 6
 try:
-    ca(long_inputs)
+    ca(long_batch)
 except ValueError as err:
     print("ValueError:", err)
 # --8<-- [end:too-long]
