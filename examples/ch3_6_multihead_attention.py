@@ -32,8 +32,12 @@ print("context_vecs.shape:", context_vecs.shape)
 # --8<-- [start:wrapper-heads]
 head_outputs = [head(batch) for head in mha.heads]  # CausalAttention each
 print([out.shape for out in head_outputs])
-concatenated = torch.cat(head_outputs, dim=-1)
+concatenated = torch.cat(head_outputs, dim=-1)  # joined along the last dimension
 print("Concatenated heads:", torch.equal(concatenated, context_vecs))
+
+# the wrapper returns no weights; ask a head for its own
+_, head_weights = mha.heads[0](batch, return_attn_weights=True)
+print("Head 0's weights:", head_weights.shape)  # (b, num_tokens, num_tokens)
 # --8<-- [end:wrapper-heads]
 
 # --8<-- [start:mha]
@@ -109,8 +113,8 @@ print(keys.shape)
 attn_scores = queries @ keys.transpose(2, 3)
 print(attn_scores.shape)
 
-mask_bool = mha.mask[:num_tokens, :num_tokens]  # (num_tokens, num_tokens)
-attn_scores = attn_scores.masked_fill(mask_bool, -torch.inf)
+mask = mha.mask[:num_tokens, :num_tokens]  # (num_tokens, num_tokens), broadcast
+attn_scores = attn_scores.masked_fill(mask, -torch.inf)
 attn_weights = torch.softmax(attn_scores / mha.head_dim**0.5, dim=-1)
 print(attn_weights.shape)
 # --8<-- [end:step-3]
@@ -149,7 +153,7 @@ tiny = torch.zeros(2, 2, 6, 1).transpose(1, 2)
 print("head_dim = 1:", tiny.is_contiguous(), tiny.view(2, 6, 2).shape)
 
 # the (num_tokens, num_tokens) mask lines up with the last two dimensions
-print(torch.broadcast_shapes(mask_bool.shape, attn_scores.shape))
+print(torch.broadcast_shapes(mask.shape, attn_scores.shape))
 # --8<-- [end:contiguous]
 
 # --8<-- [start:out-proj]
