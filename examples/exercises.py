@@ -103,7 +103,7 @@ from llm_attention import AttentionCheckError, check_my_attention
 
 try:
     check_my_attention(MyMultiHeadAttention)
-except AttentionCheckError as error:  # in a notebook, call check_my_attention alone
+except AttentionCheckError as error:
     print("AttentionCheckError:", error)
 # --8<-- [end:write-mha-check-skeleton]
 

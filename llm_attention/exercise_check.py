@@ -30,7 +30,7 @@ from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
 
 __all__ = ["AttentionCheckError", "check_my_attention"]
 
-_WIDTH = 88  # the longest line of a message
+_WIDTH = 80  # the longest line of a message, as wide as a code block on the site
 
 
 class AttentionCheckError(AssertionError):
@@ -503,8 +503,9 @@ def _load_weights(pair_name: str, theirs: nn.Module, book: nn.Module, s: _Settin
         if not any(k.startswith(f"{layer}.") for k in have):
             message = (
                 f"your class has no `{layer}` layer. The book's MultiHeadAttention has four "
-                "nn.Linear layers, W_query, W_key and W_value (d_in -> d_out) and out_proj "
-                "(d_out -> d_out), and the checker loads its weights into yours by these names."
+                "layers: W_query, W_key and W_value, each nn.Linear(d_in, d_out), and out_proj, "
+                "nn.Linear(d_out, d_out); the checker loads its weights into yours by these "
+                "names."
             )
             if unknown:
                 listed = ", ".join(f"`{k}` {_shape(have[k].shape)}" for k in unknown)
@@ -727,8 +728,8 @@ def _check_dropout(cls: type[nn.Module]) -> str:
                 "weight the values.",
             )
     return (
-        "✓ dropout: active in training mode, off in eval mode (your random draws differ "
-        "from the book's, so where you apply it was not compared)"
+        "✓ dropout: active in training mode, off in eval mode\n"
+        "  (your random draws differ from the book's: where you apply it was not compared)"
     )
 
 
@@ -819,11 +820,11 @@ def _run_checks(attention_class: type[nn.Module]) -> None:
     _check_signature(attention_class)
     for setting in (*_SETTINGS, _DROPOUT_SETTING):
         _construct(attention_class, setting)
-    print(f"✓ constructor: {attention_class.__name__}{_BOOK_SIGNATURE}")
+    print("✓ constructor: takes the book's arguments")
 
     pairs = [_pair(attention_class, setting) for setting in _SETTINGS]
     _pair(attention_class, _DROPOUT_SETTING)
-    print("✓ weights: W_query, W_key, W_value and out_proj load with the book's names and shapes")
+    print("✓ weights: the book's names and shapes (W_query, W_key, W_value, out_proj)")
 
     for pair in pairs:
         for num_tokens in (_NUM_TOKENS, pair.setting.context_length, 1):
