@@ -6,6 +6,8 @@ The modules follow the chapter's order:
 - ``llm_attention.ch3_4_trainable_weights``: 3.4, scaled dot-product attention
 - ``llm_attention.ch3_5_causal_attention``: 3.5, causal masking and dropout
 - ``llm_attention.ch3_6_multihead_attention``: 3.6, multi-head attention
+- ``llm_attention.exercise_check``: the checker of the exercise "Write MultiHeadAttention
+  yourself" (3.6.2)
 - ``llm_attention.beyond_sdpa``: beyond 3.6.2, the same attention on PyTorch's fused kernel
 - ``llm_attention.beyond_kv_cache``: beyond 3.6.2, a key-value cache for generating text
 - ``llm_attention.beyond_gqa``: beyond 3.6.2, grouped-query attention and KV-cache sizes
@@ -59,6 +61,7 @@ from llm_attention.ch3_5_causal_attention import (
     mask_before_softmax,
 )
 from llm_attention.ch3_6_multihead_attention import MultiHeadAttention, MultiHeadAttentionWrapper
+from llm_attention.exercise_check import AttentionCheckError, check_my_attention
 from llm_attention.plotting import attention_heatmap_svg
 from llm_attention.text import (
     GPT2_VOCAB_SIZE,
@@ -76,6 +79,7 @@ __version__ = "0.1.0"
 # Plain sorted(), as tests/test_public_api.py checks; ruff's RUF022 wants its own
 # isort-style order (constants, then classes, then functions) instead.
 __all__ = [  # noqa: RUF022
+    "AttentionCheckError",
     "CausalAttention",
     "EXAMPLE_SENTENCE",
     "EXAMPLE_TOKENS",
@@ -93,6 +97,7 @@ __all__ = [  # noqa: RUF022
     "attention_heatmap_svg",
     "attention_scores",
     "causal_mask",
+    "check_my_attention",
     "compare_kv_cache_bytes",
     "context_vector",
     "context_vectors",

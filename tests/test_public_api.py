@@ -50,6 +50,15 @@ def test_the_chapter_modules_are_there() -> None:
         assert name in PUBLIC_MODULES
 
 
+def test_the_exercise_checker_is_public() -> None:
+    # The exercise "Write MultiHeadAttention yourself" tells readers to import both names
+    # from the top level.
+    assert "exercise_check" in PUBLIC_MODULES
+    for name in ("check_my_attention", "AttentionCheckError"):
+        assert name in llm_attention.__all__
+    assert issubclass(llm_attention.AttentionCheckError, AssertionError)
+
+
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
 def test_submodule_all_is_valid(module_name: str) -> None:
     module = importlib.import_module(f"llm_attention.{module_name}")

@@ -2,6 +2,8 @@
 
 - ``on_config``: seed tiktoken's cache from ``../shared/data/gpt2`` when it is there,
   so the build never downloads.
+  It also makes markdown-exec show what a block's code writes to ``sys.stdout`` from
+  outside the block (a library function's ``print``), not only the block's own prints.
 - ``on_pre_build``: write one jupytext notebook per chapter page that names one in its
   front matter (``notebook: ch3_3``), in both languages, into ``docs/notebooks/``.
   The notebook holds the page's headings and exactly the code blocks the page shows,
@@ -17,6 +19,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
 import sys
@@ -194,7 +198,39 @@ def build_notebooks(docs_dir: Path) -> dict[tuple[str, str], Any]:
 
 def on_config(config: Any) -> Any:
     seed_cache()
+    capture_library_output()
     return config
+
+
+def capture_library_output() -> None:
+    """Put on the page what a block's code prints to ``sys.stdout``, wherever it prints it.
+
+    markdown-exec gives each executed block a ``print`` of its own that writes into the page;
+    a ``print`` inside a library function the block calls (``check_my_attention`` prints one
+    line per check) writes to the real ``sys.stdout`` and would be lost in the build's log,
+    although a reader who runs the block sees it (tests/website/test_copy_paste.py runs the
+    blocks and compares). This wraps markdown-exec's ``exec_python`` so that, while a block
+    runs, ``sys.stdout`` is the block's own output buffer.
+    """
+    from markdown_exec._internal.formatters import python as md_python
+
+    original = md_python.exec_python
+    if getattr(original, "captures_stdout", False):
+        return  # mkdocs serve calls on_config on every rebuild
+
+    def exec_python(code: str, filename: str, exec_globals: dict[str, Any] | None = None) -> None:
+        block_print = (exec_globals or {}).get("print")
+        buffer = next(iter(getattr(block_print, "args", ())), None)
+        if not isinstance(buffer, io.StringIO):
+            raise PluginError(
+                "markdown-exec no longer hands each block print=partial(_buffer_print, buffer); "
+                "update capture_library_output in tools/site_hooks.py"
+            )
+        with contextlib.redirect_stdout(buffer):
+            original(code, filename, exec_globals)
+
+    exec_python.captures_stdout = True  # type: ignore[attr-defined]
+    md_python.exec_python = exec_python
 
 
 def on_pre_build(config: Any) -> None:
