@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from website_lib import LANG_PREFIX
+from website_lib import LANG_PREFIX, page_files
 
 PRIMER = "primer/index.html"
 # Chapter pages, the glossary and the home page link to primer.md#<id>: these ids are fixed.
@@ -121,3 +121,19 @@ def test_the_home_page_sends_newcomers_to_the_primer(site_dir: Path, lang: str) 
     ]
     assert primer in targets, f"{lang}: #before-you-start does not link to the primer"
     assert "3.10" in " ".join(e.get_text() for e in before), f"{lang}: no Python version stated"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_chapter_links_every_primer_section(site_dir: Path, lang: str) -> None:
+    # Each idiom is linked from the chapter where it is used, so a reader who meets it
+    # there is one click from its explanation.
+    linked: set[str] = set()
+    for page, html in page_files(site_dir, lang).items():
+        if not page.startswith("chapter/"):
+            continue
+        for link in article(html).find_all("a", href=True):
+            path, _, fragment = link["href"].partition("#")
+            if path.rstrip("/").endswith("primer") and fragment:
+                linked.add(fragment)
+    missing = set(SECTION_IDS) - linked
+    assert not missing, f"{lang}: never linked from 3.1-3.7: {missing}"
