@@ -17,7 +17,6 @@ __all__ = [
     "check_args",
     "check_bool",
     "check_dropout",
-    "check_dtype",
     "check_heads",
     "check_input",
     "check_kv_groups",
@@ -108,21 +107,6 @@ def check_tokens(
     return x
 
 
-def check_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Check that ``x`` has the dtype of the module's parameter ``weight``.
-
-    A float64 input to a float32 module would otherwise fail deep inside the first
-    matrix product with a message that names neither of them. Under
-    ``torch.autocast`` on ``x``'s device, an input in autocast's dtype is what an
-    upstream layer emits, and is accepted: autocast casts the operands of each
-    matrix product, as it does for ``nn.Linear``.
-
-    Shape:
-        ``x``: any; returned unchanged, so the check can be used inline.
-    """
-    return _check_dtype(x, weight.dtype)
-
-
 def _autocast_dtype(device_type: str) -> torch.dtype | None:
     """The dtype ``torch.autocast`` computes in on ``device_type``, or ``None`` when it is off."""
     if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4
@@ -137,6 +121,14 @@ def _autocast_dtype(device_type: str) -> torch.dtype | None:
 
 
 def _check_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Check that ``x`` has ``dtype``, the dtype of the module's parameters.
+
+    A float64 input to a float32 module would otherwise fail deep inside the first
+    matrix product with a message that names neither of them. Under
+    ``torch.autocast`` on ``x``'s device, an input in autocast's dtype is what an
+    upstream layer emits, and is accepted: autocast casts the operands of each
+    matrix product, as it does for ``nn.Linear``.
+    """
     if x.dtype != dtype and x.dtype != _autocast_dtype(x.device.type):
         raise TypeError(
             f"x has dtype {x.dtype} but the module's parameters are {dtype}; "
@@ -229,11 +221,6 @@ def check_input(x: object, shape: str, module: nn.Module) -> None:
         d_in = weight.shape[0]
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor of shape {shape}, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(
-            f"x must be a floating-point tensor (token embeddings), got dtype {x.dtype}; "
-            "token ids must go through an embedding layer first"
-        )
     if x.dim() != len(names):
         if x.dim() == len(names) - 1 and names[0] == "b":
             hint = "; for one sequence, add the batch dimension: x.unsqueeze(0)"
@@ -245,15 +232,7 @@ def check_input(x: object, shape: str, module: nn.Module) -> None:
         else:
             hint = ""
         raise ValueError(f"x must have shape {shape}, got {tuple(x.shape)}{hint}")
-    if x.shape[-1] != d_in:
-        raise ValueError(f"x must have shape {shape} with d_in = {d_in}, got {tuple(x.shape)}")
-    num_tokens = x.shape[-2]
-    if num_tokens < 1:
-        raise ValueError(f"x must contain at least one token, got shape {tuple(x.shape)}")
+    # the rank is the book's: the rest (float, d_in, length, dtype) as for every class
     mask = module._buffers.get("mask")
-    if mask is not None and num_tokens > mask.shape[-1]:
-        raise ValueError(
-            f"x has {num_tokens} tokens, more than context_length ({mask.shape[-1]}); "
-            "the causal mask only covers context_length positions"
-        )
-    _check_dtype(x, weight.dtype)
+    context_length = None if mask is None else int(mask.shape[-1])
+    check_tokens(x, d_in=int(d_in), context_length=context_length, dtype=weight.dtype)

@@ -21,6 +21,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -30,6 +31,7 @@ from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
 
 __all__ = ["AttentionCheckError", "check_my_attention"]
 
+_M = TypeVar("_M", bound=nn.Module)
 _WIDTH = 80  # the longest line of a message, as wide as a code block on the site
 
 
@@ -73,6 +75,17 @@ class _Setting:
     @property
     def head_dim(self) -> int:
         return self.d_out // self.num_heads
+
+    def build(self, cls: type[_M]) -> _M:
+        """``cls`` called with this setting's arguments, in the book's order."""
+        return cls(
+            self.d_in,
+            self.d_out,
+            self.context_length,
+            self.dropout,
+            self.num_heads,
+            qkv_bias=self.qkv_bias,
+        )
 
     def call(self, name: str) -> str:
         """The constructor call as the reader would write it."""
@@ -406,14 +419,7 @@ def _construct(cls: type[nn.Module], setting: _Setting) -> nn.Module:
     name = cls.__name__
     try:
         with _seeded(1):
-            return cls(
-                setting.d_in,
-                setting.d_out,
-                setting.context_length,
-                setting.dropout,
-                setting.num_heads,
-                qkv_bias=setting.qkv_bias,
-            )
+            return setting.build(cls)
     except Exception as error:
         raise AttentionCheckError(
             f"{name} cannot be constructed: {setting.call(name)} raised "
@@ -567,14 +573,7 @@ def _load_weights(pair_name: str, theirs: nn.Module, book: nn.Module, s: _Settin
 def _pair(cls: type[nn.Module], setting: _Setting) -> _Pair:
     theirs = _construct(cls, setting)
     with _seeded(123):
-        book = MultiHeadAttention(
-            setting.d_in,
-            setting.d_out,
-            setting.context_length,
-            setting.dropout,
-            setting.num_heads,
-            qkv_bias=setting.qkv_bias,
-        )
+        book = setting.build(MultiHeadAttention)
     params = _load_weights(cls.__name__, theirs, book, setting)
     theirs.eval()
     book.eval()
