@@ -197,6 +197,10 @@ def build_notebooks(docs_dir: Path) -> dict[tuple[str, str], Any]:
 
 
 def on_config(config: Any) -> Any:
+    # The pages' hidden figure blocks import site_figures from tools/. MkDocs restores
+    # sys.path after it loads a hook, so the folder is added here, for the whole build.
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.append(str(ROOT / "tools"))
     seed_cache()
     capture_library_output()
     return config
