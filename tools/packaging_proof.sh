@@ -40,6 +40,10 @@ python3 -m venv "$work/venv"
 wheel_files=$(unzip -l dist/*.whl)
 sdist_files=$(tar -tzf dist/*.tar.gz)
 grep -q "llm_attention/py.typed" <<<"$wheel_files" || { echo "py.typed missing from the wheel" >&2; exit 1; }
+# The wheel is the package and nothing else: the site's drawing code (tools/site_figures)
+# and the other build tools stay in the repository.
+strays=$(unzip -Z1 dist/*.whl | grep -vE '^llm_attention/|^llm_attention-[^/]+\.dist-info/' || true)
+[ -z "$strays" ] || { echo "files outside llm_attention/ in the wheel: $strays" >&2; exit 1; }
 grep -q "/pyproject.toml$" <<<"$sdist_files" || { echo "pyproject.toml missing from the sdist" >&2; exit 1; }
 grep -q "/LICENSE$" <<<"$sdist_files" || { echo "LICENSE missing from the sdist" >&2; exit 1; }
 grep -q "/CHANGELOG.md$" <<<"$sdist_files" || { echo "CHANGELOG.md missing from the sdist" >&2; exit 1; }
