@@ -53,8 +53,28 @@ def heat_colour(value: float) -> str:
 
 
 def heat_ink(value: float) -> str:
-    """Text colour that reads on ``heat_colour(value)``."""
-    return "#ffffff" if value > 0.45 else "#1a1a1a"
+    """Text colour that reads on ``heat_colour(value)``: contrast at least 4.5:1 (WCAG AA).
+
+    White on the dark cells, near-black on the light ones, and pure black on the few
+    mid-blue cells where neither reaches 4.5:1.
+    """
+    fill = heat_colour(value)
+    for ink in ("#ffffff", "#1a1a1a"):
+        if contrast(ink, fill) >= 4.5:
+            return ink
+    return "#000000"
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def fmt(value: float, digits: int = 2) -> str:
