@@ -72,19 +72,21 @@ def figure_3_7(
     vx = 104  # left edge of the input vectors
     svg = Svg("fig-3-7", 520, top + n * row_h + 14, t["title"], t["desc"])
     # the query, above the inputs
-    svg.vector(vx, 20, inputs[q].tolist(), "q", cell_w=cell_w, label=t["query"])
+    svg.vector(vx, 20, inputs[q].tolist(), "q", cell_w=cell_w, label=t["query"], tag=f"inputs[{q}]")
     svg.text(vx + 1.5 * cell_w, 70, t["inputs"], cls="lf-t lf-small")
     sx = vx + 3 * cell_w + 150  # left edge of the score cells
     svg.text(sx + 35, 70, t["scores"], cls="lf-t lf-small")
     for i in range(n):
         y = top + i * row_h
-        svg.vector(vx, y, inputs[i].tolist(), "x", cell_w=cell_w, label=labels[i])
+        svg.vector(
+            vx, y, inputs[i].tolist(), "x", cell_w=cell_w, label=labels[i], tag=f"inputs[{i}]"
+        )
         svg.text(
             vx + 3 * cell_w + 12, y + 19, f"· x{sup(q + 1)}", anchor="start", cls="lf-t lf-text-q"
         )
         svg.line(vx + 3 * cell_w + 62, y + 14, sx - 6, y + 14, cls="lf-line")
         svg.rect(sx, y, 70, 28, cls="lf-box lf-s", rx=4)
-        svg.number(sx + 35, y + 19, float(attn_scores_2[i]))
+        svg.number(sx + 35, y + 19, float(attn_scores_2[i]), tag="attn_scores_2", index=(i,))
         svg.text(sx + 80, y + 19, f"ω{sub(q + 1)}{sub(i + 1)}", anchor="start", cls="lf-t lf-small")
     # the query's own row
     svg.rect(vx - 100, top + q * row_h - 4, 3 * cell_w + 104, 36, cls="lf-highlight", rx=4)
@@ -144,11 +146,18 @@ def figure_3_11(attn_weights: torch.Tensor, tokens: Sequence[str], lang: str, ro
         row_labels=labels,
         col_labels=labels,
         highlight_row=row,
+        tag="attn_weights",
     )
     sx = left + n * cell + 18
     svg.text(sx + 30, top - 10, t["sum"], cls="lf-t lf-small")
     for i in range(n):
-        svg.number(sx + 30, top + (i + 0.5) * cell + 5, float(sums[i]))
+        svg.number(
+            sx + 30,
+            top + (i + 0.5) * cell + 5,
+            float(sums[i]),
+            tag="attn_weights.sum(dim=-1)",
+            index=(i,),
+        )
     svg.text(left + n * cell / 2, top + n * cell + 28, t["keys"], cls="lf-t lf-small")
     svg.add(
         f'<text transform="translate(16,{top + n * cell / 2:.0f}) rotate(-90)" '

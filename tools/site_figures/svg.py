@@ -53,8 +53,28 @@ def heat_colour(value: float) -> str:
 
 
 def heat_ink(value: float) -> str:
-    """Text colour that reads on ``heat_colour(value)``."""
-    return "#ffffff" if value > 0.45 else "#1a1a1a"
+    """Text colour that reads on ``heat_colour(value)``: contrast at least 4.5:1 (WCAG AA).
+
+    White on the dark cells, near-black on the light ones, and pure black on the few
+    mid-blue cells where neither reaches 4.5:1.
+    """
+    fill = heat_colour(value)
+    for ink in ("#ffffff", "#1a1a1a"):
+        if contrast(ink, fill) >= 4.5:
+            return ink
+    return "#000000"
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def fmt(value: float, digits: int = 2) -> str:
@@ -111,10 +131,29 @@ class Svg:
             attrs.append(extra)
         self.add(f"<text {' '.join(attrs)}>{escape(content)}</text>")
 
-    def number(self, x: float, y: float, value: float, *, digits: int = 2, **kw: object) -> None:
-        """A number from a tensor, marked ``lf-num`` so tests can read it back."""
+    def number(
+        self,
+        x: float,
+        y: float,
+        value: float,
+        *,
+        digits: int = 2,
+        tag: str | None = None,
+        index: Sequence[int] = (),
+        **kw: object,
+    ) -> None:
+        """A number from a tensor, marked ``lf-num`` so tests can read it back.
+
+        ``tag`` names the printed tensor the number comes from (``"attn_scores_2"``, or a
+        part of one, ``"inputs[1]"``) and ``index`` its position in that tensor: they are
+        written as ``data-tensor`` and ``data-index``, and the site tests compare the number
+        with what the page printed (tests/website/test_figures.py).
+        """
         cls = str(kw.pop("cls", "lf-t"))
-        self.text(x, y, fmt(value, digits), cls=f"{cls} lf-num", **kw)  # type: ignore[arg-type]
+        extra = str(kw.pop("extra", ""))
+        if tag is not None:
+            extra = f"{extra} {_tensor_attrs(tag, index)}".strip()
+        self.text(x, y, fmt(value, digits), cls=f"{cls} lf-num", extra=extra, **kw)  # type: ignore[arg-type]
 
     def rect(
         self,
@@ -191,8 +230,12 @@ class Svg:
         digits: int = 2,
         label: str = "",
         label_side: str = "left",
+        tag: str | None = None,
     ) -> tuple[float, float]:
-        """A vector as a strip of cells with its numbers; returns the strip's (width, height)."""
+        """A vector as a strip of cells with its numbers; returns the strip's (width, height).
+
+        ``tag``: the printed tensor the values are (see :meth:`number`).
+        """
         _check_role(role)
         n = len(values)
         w, h = (cell_w, cell_h * n) if vertical else (cell_w * n, cell_h)
@@ -205,7 +248,7 @@ class Svg:
                     self.line(x, y + cell_h * i, x + w, y + cell_h * i, cls="lf-grid", arrow=False)
                 else:
                     self.line(x + cell_w * i, y, x + cell_w * i, y + h, cls="lf-grid", arrow=False)
-            self.number(cx, cy + 5, float(value), digits=digits)
+            self.number(cx, cy + 5, float(value), digits=digits, tag=tag, index=(i,))
         if label:
             if label_side == "left":
                 self.text(x - 8, y + min(h, cell_h) / 2 + 5, label, anchor="end", bold=True)
@@ -233,11 +276,13 @@ class Svg:
         highlight_row: int | None = None,
         muted: Iterable[tuple[int, int]] = (),
         muted_text: str = "",
+        tag: str | None = None,
     ) -> tuple[float, float]:
         """A matrix as a grid. With ``role=None`` the cells are attention weights (blue scale).
 
         ``muted`` cells (masked, dropped) are drawn grey and hatched, with ``muted_text``
-        instead of their number. Returns the grid's (width, height).
+        instead of their number. ``tag``: the printed tensor the values are (see
+        :meth:`number`). Returns the grid's (width, height).
         """
         rows = [list(map(float, r)) for r in values]
         n_rows, n_cols = len(rows), len(rows[0]) if rows else 0
@@ -258,19 +303,30 @@ class Svg:
                 if role is None:
                     self.rect(x0, y0, cell, ch, cls="lf-cell", rx=0, fill=heat_colour(value))
                     if show_values:
+                        attrs = f'fill="{heat_ink(value)}"'
+                        if tag is not None:
+                            attrs += " " + _tensor_attrs(tag, (i, j))
                         self.text(
                             x0 + cell / 2,
                             y0 + ch / 2 + 4.5,
                             fmt(value, digits),
                             cls="lf-heat-t lf-num",
                             size=12,
-                            extra=f'fill="{heat_ink(value)}"',
+                            extra=attrs,
                         )
                 else:
                     _check_role(role)
                     self.rect(x0, y0, cell, ch, cls=f"lf-cell lf-{role}", rx=0)
                     if show_values:
-                        self.number(x0 + cell / 2, y0 + ch / 2 + 4.5, value, digits=digits, size=12)
+                        self.number(
+                            x0 + cell / 2,
+                            y0 + ch / 2 + 4.5,
+                            value,
+                            digits=digits,
+                            size=12,
+                            tag=tag,
+                            index=(i, j),
+                        )
         for i, label in enumerate(row_labels):
             self.text(x - 6, y + (i + 0.5) * ch + 5, label, anchor="end", size=13)
         for j, label in enumerate(col_labels):
@@ -314,6 +370,14 @@ class Svg:
             f'<desc id="{fid}-desc">{escape(self.desc)}</desc>'
             f"{defs}{''.join(self.parts)}</svg>"
         )
+
+
+def _tensor_attrs(tag: str, index: Sequence[int]) -> str:
+    """The attributes that tie a drawn number to a printed tensor (see ``Svg.number``)."""
+    attrs = f'data-tensor="{escape(tag)}"'
+    if index:
+        attrs += f' data-index="{",".join(str(int(i)) for i in index)}"'
+    return attrs
 
 
 def _check_role(role: str) -> None:
