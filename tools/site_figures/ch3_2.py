@@ -135,6 +135,8 @@ def figure_3_6(
     labels = tokens_or(tokens)
     n = len(labels)
     diag = attn_weights.diagonal()
+    # is each token's score with itself the largest of its row?
+    self_top = bool((attn_scores.argmax(dim=-1) == torch.arange(n)).all())
     off = attn_weights.masked_fill(torch.eye(n, dtype=torch.bool), 0).max()
     t: dict[str, Any] = {
         "en": {
@@ -146,10 +148,15 @@ def figure_3_6(
             "desc": (
                 f"Two {n} by {n} grids over the tokens of one sentence ({' '.join(labels)}), "
                 "rows and columns alike. Top: the attention scores, every token against every "
-                "token; the diagonal, each token against itself, is the largest in its row. "
-                "Bottom: the attention weights after softmax of each row; the diagonal is "
-                f"{fmt(float(diag.min()))} or more, and no other weight exceeds "
-                f"{float(off):.1e}."
+                "token"
+                + (
+                    "; the diagonal, each token against itself, is the largest in its row. "
+                    if self_top
+                    else ". "
+                )
+                + "Bottom: the attention weights after softmax of each row; the diagonal, each "
+                f"token's weight on itself, is at least {float(diag.min()):.4f}, and no other "
+                f"weight exceeds {float(off):.1e}."
             ),
             "caption": (
                 "Self-attention: every token scores every token of its own sentence "
@@ -165,9 +172,10 @@ def figure_3_6(
             "rows": "每个词元都作查询",
             "desc": (
                 f"两个 {n} 行 {n} 列的网格，行和列都是同一句话的词元（{' '.join(labels)}）。"
-                "上面是注意力分数：每个词元与每个词元各有一个分数，对角线上是词元与自己的分数，"
-                "在所在行中最大。下面是对每一行做 softmax 后的注意力权重：对角线都不小于 "
-                f"{fmt(float(diag.min()))}，其余权重都不超过 {float(off):.1e}。"
+                "上面是注意力分数：每个词元与每个词元各有一个分数"
+                + ("，对角线上是词元与自己的分数，在所在行中最大。" if self_top else "。")
+                + "下面是对每一行做 softmax 后的注意力权重：对角线是每个词元给自己的权重，"
+                f"都不小于 {float(diag.min()):.4f}，其余权重都不超过 {float(off):.1e}。"
             ),
             "caption": (
                 "自注意力：每个词元都给自己所在句子中的每个词元打分（<code>attn_scores</code>），"
