@@ -70,7 +70,11 @@ def test_chapter_pages_have_code_outputs_math_and_figures(site_dir: Path, page: 
         assert body.select("div.language-python.highlight"), f"{page}: no code"
         assert body.select("div.language-text.highlight"), f"{page}: no printed output"
         assert body.select(".arithmatex"), f"{page}: no equation"
-        has_figure = body.select("pre.mermaid") or body.select("svg.attention-heatmap")
+        has_figure = (
+            body.select("pre.mermaid")
+            or body.select("svg.attention-heatmap")
+            or body.select("figure.llm-figure svg.lf-svg")
+        )
         assert has_figure, f"{page}: no diagram or plot"
 
 
