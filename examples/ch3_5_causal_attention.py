@@ -99,12 +99,14 @@ print(f"wrong[-1] with torch {torch.__version__}:", wrong[-1])
 torch.manual_seed(123)
 dropout = torch.nn.Dropout(0.5)  # zero each element with probability 0.5
 example = torch.ones(6, 6)
-print(dropout(example))  # kept elements become 1 / (1 - 0.5) = 2
+dropped_ones = dropout(example)
+print(dropped_ones)  # kept elements become 1 / (1 - 0.5) = 2
 # --8<-- [end:dropout-ones]
 
 # --8<-- [start:dropout-weights]
 torch.manual_seed(123)
-print(dropout(attn_weights))  # same seed, same pattern
+dropped = dropout(attn_weights)  # same seed, same pattern
+print(dropped)
 # --8<-- [end:dropout-weights]
 
 # --8<-- [start:dropout-scaling]
@@ -120,8 +122,6 @@ print("Mean (the input's mean is 1):", out.mean().item())
 
 # --8<-- [start:dropout-eval]
 # Properties that hold on every machine, whatever mask the seed gives there
-torch.manual_seed(123)
-dropped = dropout(attn_weights)
 kept = dropped != 0
 doubled = torch.allclose(dropped[kept], 2 * attn_weights[kept])
 print("Kept weights are doubled:", doubled)
