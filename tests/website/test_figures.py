@@ -85,6 +85,9 @@ PRINTED = [
         'print("Row sums:", attn_weights.sum(dim=-1))',
         label="Row sums:",
     ),
+    Printed("3.14", "query_2", "print(query_2)"),
+    Printed("3.20", "masked_simple", "print(masked_simple)"),
+    Printed("3.20", "masked_simple_norm", "print(masked_simple_norm)"),
 ]
 
 

@@ -236,7 +236,7 @@ def figure_3_8_9(
     svg.text(sx + cw / 2, top - 14, t["scores"], cls="lf-t lf-small")
     svg.text(ex + cw / 2, top - 14, "exp(ω)", cls="lf-t lf-small")
     svg.text(wx + cw / 2, top - 14, t["weights"], cls="lf-t lf-small")
-    svg.text(ex + cw + 38, top - 14, f"÷ {total:.2f}", cls="lf-t lf-small lf-num")
+    svg.text(ex + cw + 38, top - 14, f"÷ {total:.2f}", cls="lf-t lf-small")
     svg.text((sx + cw + wx) / 2, 18, "softmax", bold=True)
     svg.line(sx + cw + 8, 26, wx - 8, 26, cls="lf-line lf-dashed", arrow=True)
     for i in range(n):

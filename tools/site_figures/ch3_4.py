@@ -127,7 +127,8 @@ def figure_3_14(
         svg.text(cx - 2, 118, "(3, 2)", cls="lf-t lf-small", anchor="start")
         svg.matrix(cx - cell_w, 128, w.tolist(), role="w", cell=cell_w, cell_h=cell_h)
         svg.line(cx, 128 + 3 * cell_h + 4, cx, 232, cls=f"lf-line-{role}")
-        svg.vector(cx - cell_w, 238, out.tolist(), role, cell_w=cell_w)
+        tag = "query_2" if letter == "q" else None  # the page prints q(2) only
+        svg.vector(cx - cell_w, 238, out.tolist(), role, cell_w=cell_w, tag=tag)
         rich(
             svg,
             cx,

@@ -260,7 +260,13 @@ def figure_3_20(
     a, b, c = _three_panels(svg, ("attn_weights", "masked_simple", "masked_simple_norm"), labels)
     svg.matrix(*a, attn_weights.tolist(), cell=CELL, row_labels=labels, col_labels=labels)
     svg.matrix(
-        *b, masked_simple.tolist(), cell=CELL, col_labels=labels, muted=masked, muted_text="0"
+        *b,
+        masked_simple.tolist(),
+        cell=CELL,
+        col_labels=labels,
+        muted=masked,
+        muted_text="0",
+        tag="masked_simple",
     )
     _sums(svg, b[0] + n * CELL + 4, b[1], sums, "row_sums", code=True)
     svg.matrix(
@@ -270,6 +276,7 @@ def figure_3_20(
         row_labels=labels,
         muted=masked,
         muted_text="0",
+        tag="masked_simple_norm",
     )
     _sums(svg, c[0] + n * CELL + 4, c[1], new_sums, t["new_sum"])
     _arrows(svg, a, b, c, n, t["right"], t["down"])
