@@ -64,7 +64,8 @@ class Printed:
     the figure is used. ``label``: a regular expression for what the print put on the line
     before ``tensor(`` (``""`` for a bare ``print(t)``; ``"Row sums:"``). When several
     printed tensors match, ``rows=True`` stacks them as the rows of one tensor (a loop that
-    prints a matrix row by row); otherwise that is an error.
+    prints a matrix row by row); ``nth`` instead picks one of them, counting from 0 in print
+    order (a block that prints several tensors); otherwise that is an error.
     """
 
     figure: str
@@ -72,6 +73,7 @@ class Printed:
     code: str
     label: str = ""
     rows: bool = False
+    nth: int | None = None
 
 
 # One row per tensor a figure draws; add a row when a figure tags its numbers.
@@ -86,8 +88,9 @@ PRINTED = [
         label="Row sums:",
     ),
     Printed("3.14", "query_2", "print(query_2)"),
-    Printed("3.20", "masked_simple", "print(masked_simple)"),
-    Printed("3.20", "masked_simple_norm", "print(masked_simple_norm)"),
+    # method 1 prints masked_simple, row_sums.flatten() and masked_simple_norm, in that order
+    Printed("3.20", "masked_simple", "print(masked_simple)", nth=0),
+    Printed("3.20", "masked_simple_norm", "print(masked_simple_norm)", nth=2),
 ]
 
 
@@ -181,6 +184,12 @@ def printed_tensor(site: Path, lang: str, section: str, fig: Tag, row: Printed) 
         f"{where(lang, section, fig)}: the output of {row.code!r} prints no tensor after a "
         f"label matching {row.label!r}:\n{output}"
     )
+    if row.nth is not None:
+        assert row.nth < len(matches), (
+            f"{where(lang, section, fig)}: the output of {row.code!r} prints {len(matches)} "
+            f"tensors after a label matching {row.label!r}, fewer than nth={row.nth} + 1"
+        )
+        return matches[row.nth]
     if len(matches) > 1:
         assert row.rows, (
             f"{where(lang, section, fig)}: the output of {row.code!r} prints {len(matches)} "
