@@ -33,6 +33,31 @@ def _colour(value: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _ink(value: float) -> str:
+    """Text colour for a cell of ``_colour(value)``: contrast at least 4.5:1 (WCAG AA).
+
+    White on the dark cells, near-black on the light ones, pure black on the few mid-blue
+    cells where neither reaches 4.5:1.
+    """
+    fill = _colour(value)
+    for ink in ("#ffffff", "#1a1a1a"):
+        if _contrast(ink, fill) >= 4.5:
+            return ink
+    return "#000000"
+
+
+def _contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def _check_labels(name: str, labels: object, count: int) -> None:
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise TypeError(
@@ -136,7 +161,7 @@ def attention_heatmap_svg(
                 f'fill="{_colour(v)}" stroke="#ffffff" stroke-width="1"/>'
             )
             if show_values:
-                ink = "#ffffff" if v > 0.45 else "#1a1a1a"
+                ink = _ink(v)
                 parts.append(
                     f'<text x="{x0 + cell_size / 2:.1f}" y="{y0 + cell_size / 2 + 4:.1f}" '
                     f'text-anchor="middle" font-size="11" fill="{ink}">{v:.2f}</text>'

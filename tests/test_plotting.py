@@ -68,6 +68,31 @@ def test_larger_weights_are_darker() -> None:
     assert brightness(low) > brightness(high)
 
 
+def test_every_value_reads_on_its_cell() -> None:
+    # WCAG AA: at least 4.5:1 between a value's ink and its cell, over the whole scale
+    # (white on every cell above 0.45 gave 2.2:1 just above it).
+    values = torch.linspace(0, 1, 101).unsqueeze(0)
+    root = parse(attention_heatmap_svg(values, ["q"], [str(i) for i in range(101)]))
+    fills = [r.get("fill", "") for r in root.iter(f"{SVG}rect")]
+    inks = [t.get("fill", "") for t in root.iter(f"{SVG}text") if t.get("font-size") == "11"]
+    assert len(fills) == len(inks) == 101
+
+    def luminance(colour: str) -> float:
+        c = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    def contrast(a: str, b: str) -> float:
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    worst = min(
+        (contrast(ink, fill), f"{v:.2f}")
+        for ink, fill, v in zip(inks, fills, values[0].tolist(), strict=True)
+    )
+    assert worst[0] >= 4.5, f"value {worst[1]}: contrast {worst[0]:.2f}:1"
+
+
 def test_labels_are_escaped() -> None:
     weights = torch.eye(3)
     svg = attention_heatmap_svg(
