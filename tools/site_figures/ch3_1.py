@@ -13,18 +13,7 @@ from typing import Any
 
 import torch
 
-from site_figures.svg import Svg, figure, fmt, tokens_or
-
-SUB = "₀₁₂₃₄₅₆₇₈₉"
-SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-
-
-def sub(i: int) -> str:
-    return "".join(SUB[int(c)] for c in str(i))
-
-
-def sup(i: int) -> str:
-    return "⁽" + "".join(SUP[int(c)] for c in str(i)) + "⁾"
+from site_figures.svg import Svg, figure, fmt, sub, tokens_or
 
 
 def text_width(text: str, size: float = 14) -> float:

@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from site_figures.ch3_1 import sub, sup
-from site_figures.svg import Svg, figure, fmt, heat_colour, heat_ink, tokens_or
+from site_figures.svg import Svg, figure, fmt, heat_colour, heat_ink, sub, sup, tokens_or
 
 
 def figure_3_5(

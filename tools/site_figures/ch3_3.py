@@ -6,18 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from site_figures.svg import Svg, figure, tokens_or
-
-SUB = "₀₁₂₃₄₅₆₇₈₉"
-SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-
-
-def sub(i: int) -> str:
-    return "".join(SUB[int(c)] for c in str(i))
-
-
-def sup(i: int) -> str:
-    return "⁽" + "".join(SUP[int(c)] for c in str(i)) + "⁾"
+from site_figures.svg import Svg, figure, sub, sup, tokens_or
 
 
 def figure_3_7(

@@ -9,53 +9,18 @@ the page's objects, into new tensors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 import torch
 
 from llm_attention import EXAMPLE_TOKENS
-from site_figures.ch3_3 import sub, sup
-from site_figures.svg import Svg, figure, fmt, tokens_or
+from site_figures.svg import Svg, figure, fmt, sub, sup, tokens_or
 
 ROW = 2  # the token the page follows, "journey", as the page numbers it (1-based)
 
 
-def rich(
-    svg: Svg,
-    x: float,
-    y: float,
-    parts: Sequence[tuple[str, str]],
-    *,
-    cls: str = "lf-t",
-    anchor: str = "middle",
-    bold: bool = False,
-    size: float | None = None,
-) -> None:
-    """Text made of plain parts ``(text, "")`` and subscripts ``(text, "sub")``.
-
-    Unicode has no subscript q, so the W_q of the page's formulas is drawn as a
-    ``<tspan>`` lowered a little, in a size the figures still read (12).
-    """
-    attrs = [f'x="{x:g}"', f'y="{y:g}"', f'class="{cls}"', f'text-anchor="{anchor}"']
-    if size is not None:
-        attrs.append(f'font-size="{size:g}"')
-    if bold:
-        attrs.append('font-weight="bold"')
-    inner, low = [], False
-    for text, kind in parts:
-        if kind == "sub":
-            inner.append(f'<tspan dy="4" font-size="12">{escape(text)}</tspan>')
-            low = True
-        else:
-            shift = ' dy="-4"' if low else ""
-            inner.append(f"<tspan{shift}>{escape(text)}</tspan>" if shift else escape(text))
-            low = False
-    svg.add(f"<text {' '.join(attrs)}>{''.join(inner)}</text>")
-
-
-def w_name(letter: str) -> list[tuple[str, str]]:
-    """The parts of W_q, W_k or W_v."""
-    return [("W", ""), (letter, "sub")]
+def w_name(letter: str) -> str:
+    """W_q, W_k or W_v, in ``Svg.rich``'s subscript markup."""
+    return f"W_{{{letter}}}"
 
 
 def figure_3_14(
@@ -123,17 +88,16 @@ def figure_3_14(
         centres, mats, outs, roles, names, ("q", "k", "v"), strict=True
     ):
         svg.line(width / 2, 66, cx, 96, cls="lf-line")
-        rich(svg, cx - 8, 118, w_name(letter), bold=True, anchor="end")
+        svg.rich(cx - 8, 118, w_name(letter), bold=True, anchor="end")
         svg.text(cx - 2, 118, "(3, 2)", cls="lf-t lf-small", anchor="start")
         svg.matrix(cx - cell_w, 128, w.tolist(), role="w", cell=cell_w, cell_h=cell_h)
         svg.line(cx, 128 + 3 * cell_h + 4, cx, 232, cls=f"lf-line-{role}")
         tag = "query_2" if letter == "q" else None  # the page prints q(2) only
         svg.vector(cx - cell_w, 238, out.tolist(), role, cell_w=cell_w, tag=tag)
-        rich(
-            svg,
+        svg.rich(
             cx,
             288,
-            [(f"{letter}{s} = x{s} ", ""), *w_name(letter)],
+            f"{letter}{s} = x{s} " + w_name(letter),
             cls=f"lf-t lf-text-{role}",
             bold=True,
         )
@@ -266,10 +230,10 @@ def figure_3_16(
     for cx, head in zip((c1, c2, c3), t["heads"].split("|"), strict=True):
         svg.text(cx + cell_w / 2, 20, head, cls="lf-t lf-small")
     svg.text(c1 + cell_w / 2, 44, f"ω{i}ⱼ", bold=True)
-    rich(svg, c2 + cell_w / 2, 44, [(f"ω{i}ⱼ / √d", ""), ("k", "sub")], bold=True)
+    svg.rich(c2 + cell_w / 2, 44, f"ω{i}ⱼ / √d_{{k}}", bold=True)
     svg.text(c3 + cell_w / 2, 44, f"α{i}ⱼ", bold=True)
     mid = (c1 + cell_w + c2) / 2
-    rich(svg, mid, 20, [("÷ √d", ""), ("k", "sub")], cls="lf-t lf-small")
+    svg.rich(mid, 20, "÷ √d_{k}", cls="lf-t lf-small")
     svg.text(mid, 44, f"÷ {fmt(root)}", cls="lf-t lf-small")
     # softmax takes the whole column at once: one box across all rows
     y_box = top - 4
@@ -462,7 +426,7 @@ def figure_3_18(
         cols, mats, (queries, keys, values), "qkv", "qkv", strict=True
     ):
         mid = left + cqkv
-        rich(svg, mid - 4, y_w - 10, w_name(letter), bold=True, anchor="end")
+        svg.rich(mid - 4, y_w - 10, w_name(letter), bold=True, anchor="end")
         svg.text(mid + 2, y_w - 10, "(3, 2)", anchor="start", cls="lf-t lf-small")
         svg.matrix(left, y_w, w.tolist(), role="w", cell=cqkv, cell_h=ch)
         svg.matrix(
@@ -475,11 +439,10 @@ def figure_3_18(
             highlight_row=r if role == "q" else None,
         )
         name = letter.upper()
-        rich(
-            svg,
+        svg.rich(
             mid,
             y_rows + n * ch + 22,
-            [(f"{name} = X", ""), *w_name(letter)],
+            f"{name} = X" + w_name(letter),
             bold=True,
             cls=f"lf-t lf-text-{role}",
         )
@@ -489,16 +452,16 @@ def figure_3_18(
     y_head, y_grid = 358, 432
     g_omega, g_a, g_z = 74, 300, 526
     heads = (
-        ([("2 · Ω = Q Kᵀ", "")], g_omega + 3 * cell, "middle", "s"),
-        ([("3 · A = softmax(Ω / √d", ""), ("k", "sub"), (")", "")], g_a + 3 * cell, "middle", "s"),
-        ([("4 · Z = A V", "")], width - 6, "end", "z"),
+        ("2 · Ω = Q Kᵀ", g_omega + 3 * cell, "middle", "s"),
+        ("3 · A = softmax(Ω / √d_{k})", g_a + 3 * cell, "middle", "s"),
+        ("4 · Z = A V", width - 6, "end", "z"),
     )
     shapes = ("(6, 6)", "(6, 6)", "(6, 2)")
     for (parts, x, anchor, role), head, shape in zip(
         heads, t["heads"].split("|"), shapes, strict=True
     ):
         cls = "lf-t lf-text-z" if role == "z" else "lf-t"
-        rich(svg, x, y_head, parts, bold=True, anchor=anchor, cls=cls)
+        svg.rich(x, y_head, parts, bold=True, anchor=anchor, cls=cls)
         svg.text(x, y_head + 18, f"{head} {shape}", anchor=anchor, cls="lf-t lf-small")
     svg.matrix(
         g_omega,

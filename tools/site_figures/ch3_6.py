@@ -10,27 +10,15 @@ the ones its code prints.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterator, Sequence
-from html import escape
 
 import torch
 from torch import nn
 
 from llm_attention import EXAMPLE_TOKENS
-from site_figures.svg import Svg, figure, fmt, tokens_or
+from site_figures.svg import Svg, figure, fmt, sup, tokens_or
 
-SUB = "₀₁₂₃₄₅₆₇₈₉"
-SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 HEADS = 3  # head colours defined in site.css
-
-
-def sub(i: int) -> str:
-    return "".join(SUB[int(c)] for c in str(i))
-
-
-def sup(i: int) -> str:
-    return "⁽" + "".join(SUP[int(c)] for c in str(i)) + "⁾"
 
 
 def head_class(h: int) -> str:
@@ -55,38 +43,6 @@ def shape(*sizes: int) -> str:
 
 
 # ------------------------------------------------------------------ drawing helpers
-def rich(
-    svg: Svg,
-    x: float,
-    y: float,
-    text: str,
-    *,
-    cls: str = "lf-t",
-    anchor: str = "middle",
-    size: float | None = None,
-    bold: bool = False,
-) -> None:
-    """Text with ``_{subscript}`` spans, e.g. ``W_{q}`` (one level, 12 px)."""
-    spans = []
-    lowered = False
-    for part in re.split(r"(_\{[^}]*\})", text):
-        if not part:
-            continue
-        if part.startswith("_{"):
-            dy = "" if lowered else ' dy="4"'
-            spans.append(f'<tspan{dy} font-size="12">{escape(part[2:-1])}</tspan>')
-            lowered = True
-        else:
-            spans.append(f'<tspan dy="-4">{escape(part)}</tspan>' if lowered else escape(part))
-            lowered = False
-    attrs = [f'x="{x:g}"', f'y="{y:g}"', f'class="{cls}"', f'text-anchor="{anchor}"']
-    if size is not None:
-        attrs.append(f'font-size="{size:g}"')
-    if bold:
-        attrs.append('font-weight="bold"')
-    svg.add(f"<text {' '.join(attrs)}>{''.join(spans)}</text>")
-
-
 def grid(
     svg: Svg,
     x: float,
@@ -228,10 +184,10 @@ def figure_3_24(
     for k, (name, role, letter) in enumerate(
         (("query", "q", "Q"), ("key", "k", "K"), ("value", "v", "V"))
     ):
-        rich(svg, col[k] + cw, w_top - 9, f"W_{{{role}}} {shape(d_in, d_out)}", bold=True)
+        svg.rich(col[k] + cw, w_top - 9, f"W_{{{role}}} {shape(d_in, d_out)}", bold=True)
         grid(svg, col[k], w_top, w[name], cw=cw, ch=ch, cls="lf-w")
         grid(svg, col[k], y0, qkv[name], cw=cw, ch=ch, cls=f"lf-{role}")
-        rich(svg, col[k] + cw, y0 + n * ch + 18, f"{letter} = XW_{{{role}}}", bold=True)
+        svg.rich(col[k] + cw, y0 + n * ch + 18, f"{letter} = XW_{{{role}}}", bold=True)
         svg.text(col[k] + cw, y0 + n * ch + 35, shape(n, d_out), cls="lf-t lf-small")
     # the weights, and Z = AV under V
     svg.text(left, y1 - 26, f"{t['a']} {shape(n, n)}", anchor="start", bold=True)
@@ -340,13 +296,13 @@ def figure_3_25(
         step = (card_w - 3 * mw) / 4
         for k, role in enumerate("qkv"):
             mx = cards_x[h] + step + k * (mw + step)
-            rich(svg, mx + mw / 2, card_top + 46, f"W_{{{role}}}{sup(h + 1)}", size=13)
+            svg.rich(mx + mw / 2, card_top + 46, f"W_{{{role}}}{sup(h + 1)}", size=13)
             grid(svg, mx, card_top + 54, ws[h][k], cw=wcw, ch=wch, cls="lf-w")
         # its output Z_h, under it
         zx = cx - d_head * zcw / 2
         svg.line(cx, card_top + card_h, cx, z_top - 4, cls=f"lf-line lf-line-h{h + 1}")
         grid(svg, zx, z_top, zs[h], cw=zcw, ch=zch, cls=head_class(h))
-        rich(svg, zx + d_head * zcw + 8, z_top + 16, f"Z_{{{h + 1}}}", anchor="start", bold=True)
+        svg.rich(zx + d_head * zcw + 8, z_top + 16, f"Z_{{{h + 1}}}", anchor="start", bold=True)
         svg.text(
             zx + d_head * zcw + 8, z_top + 34, shape(n, d_head), cls="lf-t lf-small", anchor="start"
         )
@@ -482,7 +438,7 @@ def figure_3_26(
 
     def heading(s: Svg, y: float, text: str, size: str, note: str = "") -> None:
         """A step's title, and under it the shape it produces, as the page's comments name it."""
-        rich(s, 8, y, text, anchor="start", bold=True)
+        s.rich(8, y, text, anchor="start", bold=True)
         s.text(8, y + 17, size + note, cls="lf-t lf-small", anchor="start")
 
     tok, dout = "num_tokens", "d_out"
@@ -504,7 +460,7 @@ def figure_3_26(
             cls=f"lf-t lf-text-h{h + 1}",
             bold=True,
         )
-    rich(svg_a, left - 6, w_top + d_in * 7 + 5, "W_{q}", anchor="end", bold=True)
+    svg_a.rich(left - 6, w_top + d_in * 7 + 5, "W_{q}", anchor="end", bold=True)
     grid(svg_a, left, w_top, w_q, cw=cw, ch=14, cls=per_head, numbers=lambda i, j: False)
     grid(svg_a, left, q_top, q_flat, cw=cw, ch=ch, cls=per_head, numbers=on_row)
     outline(svg_a, left, q_top + row * ch, d_out * cw, ch)
@@ -542,8 +498,7 @@ def figure_3_26(
             hx - 3, a_top - 3, n * hm_cell + 6, n * hm_cell + 6, cls=f"lf-frame-h{h + 1}", rx=3
         )
         outline(svg_b, hx, a_top + row * hm_cell, n * hm_cell, hm_cell)
-        rich(
-            svg_b,
+        svg_b.rich(
             split_x[h] + block_w / 2,
             a_top + n * hm_cell + 20,
             f"A_{{{h + 1}}}",

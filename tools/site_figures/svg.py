@@ -21,16 +21,15 @@ a light and a dark value each, so a figure follows the page's palette):
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
+from llm_attention.plotting import _colour, _contrast, _ink
+
 ROLES = ("x", "q", "k", "v", "z", "w", "s", "mute", "accent")
 LANGS = ("en", "zh")
 FONT = "14"
-# the blue scale of attention weights, light to dark
-_STOPS = ((0.0, (247, 251, 255)), (0.5, (107, 174, 214)), (1.0, (8, 48, 107)))
 # narrower than this, a figure stops shrinking and scrolls inside its own box
 MIN_WIDTH = 440
 
@@ -41,40 +40,24 @@ BOOK_FIGURE = {
 EXPLORE = {"en": "Try it live in the explorer", "zh": "在注意力探索器中动手试试"}
 
 
-def heat_colour(value: float) -> str:
-    """The fill for an attention weight in ``[0, 1]`` (clamped)."""
-    v = min(max(value, 0.0), 1.0)
-    for (x0, c0), (x1, c1) in itertools.pairwise(_STOPS):
-        if v <= x1:
-            t = (v - x0) / (x1 - x0)
-            r, g, b = (round(a + (b_ - a) * t) for a, b_ in zip(c0, c1, strict=True))
-            return f"#{r:02x}{g:02x}{b:02x}"
-    return "#08306b"
+# The blue scale of attention weights, its ink and the contrast rule are the package's own
+# (``attention_heatmap_svg``), so a figure and a reader's heatmap colour a weight alike.
+heat_colour = _colour
+heat_ink = _ink
+contrast = _contrast
+
+SUB = "₀₁₂₃₄₅₆₇₈₉"
+SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 
 
-def heat_ink(value: float) -> str:
-    """Text colour that reads on ``heat_colour(value)``: contrast at least 4.5:1 (WCAG AA).
-
-    White on the dark cells, near-black on the light ones, and pure black on the few
-    mid-blue cells where neither reaches 4.5:1.
-    """
-    fill = heat_colour(value)
-    for ink in ("#ffffff", "#1a1a1a"):
-        if contrast(ink, fill) >= 4.5:
-            return ink
-    return "#000000"
+def sub(i: int) -> str:
+    """``i`` as subscript digits: ``sub(12)`` is ``"₁₂"``."""
+    return "".join(SUB[int(c)] for c in str(i))
 
 
-def contrast(a: str, b: str) -> float:
-    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def _luminance(colour: str) -> float:
-    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+def sup(i: int) -> str:
+    """``i`` as a bracketed superscript, the token index of the formulas: ``"⁽²⁾"``."""
+    return "⁽" + "".join(SUP[int(c)] for c in str(i)) + "⁾"
 
 
 def fmt(value: float, digits: int = 2) -> str:
@@ -120,6 +103,20 @@ class Svg:
         extra: str = "",
     ) -> None:
         """Text whose baseline sits at ``y``. ``content`` is escaped."""
+        self._text(x, y, escape(content), cls, anchor, size, bold, italic, extra)
+
+    def _text(
+        self,
+        x: float,
+        y: float,
+        inner: str,
+        cls: str,
+        anchor: str,
+        size: float | None,
+        bold: bool,
+        italic: bool = False,
+        extra: str = "",
+    ) -> None:
         attrs = [f'x="{_num(x)}"', f'y="{_num(y)}"', f'class="{cls}"', f'text-anchor="{anchor}"']
         if size is not None:
             attrs.append(f'font-size="{_num(size)}"')
@@ -129,7 +126,33 @@ class Svg:
             attrs.append('font-style="italic"')
         if extra:
             attrs.append(extra)
-        self.add(f"<text {' '.join(attrs)}>{escape(content)}</text>")
+        self.add(f"<text {' '.join(attrs)}>{inner}</text>")
+
+    def rich(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        cls: str = "lf-t",
+        anchor: str = "middle",
+        size: float | None = None,
+        bold: bool = False,
+    ) -> None:
+        """Text with ``_{subscript}`` spans, e.g. ``W_{q}`` (one level, 12 px)."""
+        spans = []
+        lowered = False
+        for part in re.split(r"(_\{[^}]*\})", text):
+            if not part:
+                continue
+            if part.startswith("_{"):
+                dy = "" if lowered else ' dy="4"'
+                spans.append(f'<tspan{dy} font-size="12">{escape(part[2:-1])}</tspan>')
+                lowered = True
+            else:
+                spans.append(f'<tspan dy="-4">{escape(part)}</tspan>' if lowered else escape(part))
+                lowered = False
+        self._text(x, y, "".join(spans), cls, anchor, size, bold)
 
     def number(
         self,
