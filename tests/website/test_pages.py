@@ -26,7 +26,7 @@ OTHER_PAGES = [
     "reader-questions/index.html",
     "glossary/index.html",
     "api/index.html",
-    "beyond/efficient-attention/index.html",
+    "beyond/sdpa/index.html",
     "beyond/kv-cache/index.html",
     "beyond/gqa/index.html",
     "beyond/sliding-window/index.html",
