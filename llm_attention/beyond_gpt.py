@@ -18,13 +18,15 @@ measure what each cache costs (``python -m llm_attention.benchmarks --part cache
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
+from numbers import Real
 from typing import Any
 
 import torch
 from torch import nn
 
-from llm_attention.checks import check_bool, check_positive_int
+from llm_attention.checks import check_bool, check_positive_int, check_token_ids
 
 __all__ = ["GPT_CONFIG_124M", "GPTModel", "TransformerBlock", "generate"]
 
@@ -38,6 +40,49 @@ GPT_CONFIG_124M: dict[str, Any] = {
     "drop_rate": 0.0,
     "qkv_bias": False,
 }
+
+
+def _check_config(cfg: object, *, default_attention: bool = True) -> dict[str, Any]:
+    """Check the configuration dict of ``GPTModel`` and return the values it reads.
+
+    The rules, one per key (the first broken one raises ``KeyError``, ``TypeError``
+    or ``ValueError`` that names the key): ``vocab_size``, ``context_length``,
+    ``emb_dim`` and ``n_layers`` are ints >= 1, ``drop_rate`` a float in ``[0, 1)``.
+    ``n_heads`` (an int >= 1 that divides ``emb_dim``) and ``qkv_bias`` (a bool) are
+    read only by the default attention, so they are required and checked only when
+    ``default_attention`` is true. Other keys are ignored.
+    """
+    if not isinstance(cfg, Mapping):
+        raise TypeError(f"cfg must be a dict (see GPT_CONFIG_124M), got {type(cfg).__name__}")
+    keys = ["vocab_size", "context_length", "emb_dim", "n_layers", "drop_rate"]
+    if default_attention:
+        keys += ["n_heads", "qkv_bias"]
+    missing = [key for key in keys if key not in cfg]
+    if missing:
+        raise KeyError(f"cfg must have the keys {keys} (see GPT_CONFIG_124M), missing {missing}")
+    checked: dict[str, Any] = {}
+    for key in ("vocab_size", "context_length", "emb_dim", "n_layers"):
+        checked[key] = check_positive_int(f'cfg["{key}"]', cfg[key])
+    drop_rate = cfg["drop_rate"]
+    if isinstance(drop_rate, bool) or not isinstance(drop_rate, Real):
+        raise TypeError(
+            f'cfg["drop_rate"] must be a float in [0, 1), got {type(drop_rate).__name__}'
+        )
+    rate = float(drop_rate)
+    if math.isnan(rate) or not 0.0 <= rate < 1.0:
+        raise ValueError(f'cfg["drop_rate"] must be in [0, 1), got {drop_rate}')
+    checked["drop_rate"] = rate
+    if default_attention:
+        n_heads = check_positive_int('cfg["n_heads"]', cfg["n_heads"])
+        if checked["emb_dim"] % n_heads != 0:
+            raise ValueError(
+                f'cfg["emb_dim"] ({checked["emb_dim"]}) must be divisible by '
+                f'cfg["n_heads"] ({n_heads})'
+            )
+        checked["n_heads"] = n_heads
+        checked["qkv_bias"] = check_bool('cfg["qkv_bias"]', cfg["qkv_bias"])
+    return checked
+
 
 #: Makes the attention module of layer ``layer`` (0-based).
 AttentionFactory = Callable[[int], nn.Module]
@@ -79,7 +124,10 @@ class GPTModel(nn.Module):
     Args:
         cfg: the book's configuration dict: ``vocab_size``, ``context_length``,
             ``emb_dim``, ``n_heads``, ``n_layers``, ``drop_rate``, ``qkv_bias``
-            (see ``GPT_CONFIG_124M``).
+            (see ``GPT_CONFIG_124M``). Each key is checked (sizes are ints >= 1,
+            ``drop_rate`` a float in ``[0, 1)``; ``n_heads``, which must divide
+            ``emb_dim``, and ``qkv_bias`` only when ``attention`` is not given), and
+            the first broken rule raises an error that names the key.
         attention: makes the attention module of each layer from the layer's
             index; it must accept ``(x, use_cache=...)`` and have
             ``reset_cache()`` and ``cache_nbytes()``. By default, every layer gets a
@@ -96,9 +144,10 @@ class GPTModel(nn.Module):
 
     def __init__(self, cfg: dict[str, Any], attention: AttentionFactory | None = None) -> None:
         super().__init__()
-        emb_dim = check_positive_int("emb_dim", cfg["emb_dim"])
-        self.context_length = check_positive_int("context_length", cfg["context_length"])
-        n_layers = check_positive_int("n_layers", cfg["n_layers"])
+        cfg = _check_config(cfg, default_attention=attention is None)
+        emb_dim = cfg["emb_dim"]
+        self.vocab_size: int = cfg["vocab_size"]
+        self.context_length: int = cfg["context_length"]
         if attention is None:
             from llm_attention.beyond_kv_cache import KVCacheMultiHeadAttention
 
@@ -112,22 +161,21 @@ class GPTModel(nn.Module):
                     cfg["qkv_bias"],
                 )
 
-        self.tok_emb = nn.Embedding(cfg["vocab_size"], emb_dim)
+        self.tok_emb = nn.Embedding(self.vocab_size, emb_dim)
         self.pos_emb = nn.Embedding(self.context_length, emb_dim)
         self.drop_emb = nn.Dropout(cfg["drop_rate"])
         self.trf_blocks = nn.ModuleList(
             TransformerBlock(emb_dim, attention(layer), cfg["drop_rate"])
-            for layer in range(n_layers)
+            for layer in range(cfg["n_layers"])
         )
         self.final_norm = nn.LayerNorm(emb_dim)
-        self.out_head = nn.Linear(emb_dim, cfg["vocab_size"], bias=False)
+        self.out_head = nn.Linear(emb_dim, self.vocab_size, bias=False)
         self.num_cached_tokens = 0
 
     def forward(self, idx: torch.Tensor, use_cache: bool = False) -> torch.Tensor:
         """Logits for every position of ``idx``; with the cache, ``idx`` continues the cache."""
         check_bool("use_cache", use_cache)
-        if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.is_floating_point():
-            raise TypeError("idx must be an integer tensor of token ids, shape (b, num_tokens)")
+        idx = self.check_ids(idx)
         start = self.num_cached_tokens if use_cache else 0
         end = start + idx.shape[1]
         if end > self.context_length:
@@ -143,6 +191,19 @@ class GPTModel(nn.Module):
             self.num_cached_tokens = end
         logits: torch.Tensor = self.out_head(self.final_norm(x))
         return logits
+
+    def check_ids(self, idx: object) -> torch.Tensor:
+        """Check token ids for this model, as ``forward`` does, and return them (widened to int64).
+
+        ``idx`` must be a tensor of shape ``(b, num_tokens)`` with at least one token,
+        of an integer dtype (int64, int32, int16, int8 or uint8), every id in
+        ``[0, vocab_size)``: the rule of [`TextEmbedding`][llm_attention.TextEmbedding]
+        (one check for both, ``llm_attention.checks.check_token_ids``).
+        """
+        idx = check_token_ids(idx, vocab_size=self.vocab_size, name="idx", dims=(2,))
+        if idx.shape[1] < 1:
+            raise ValueError(f"idx must contain at least one token, got shape {tuple(idx.shape)}")
+        return idx
 
     def reset_cache(self) -> None:
         """Empty every layer's cache before a new sequence."""
@@ -169,25 +230,39 @@ def generate(
     later call feeds only the token just chosen; without it, every call feeds the
     whole text so far. Both give the same tokens. The cache is reset first, and
     holds the generated text afterwards (``model.cache_nbytes()``) until the
-    next reset.
+    next reset. The model runs in eval mode (no dropout) and gets its mode back
+    at the end, also when a call raises. Bad arguments, including a prompt that
+    leaves no room for ``max_new_tokens`` in ``context_length``, raise before the
+    model or its cache is touched.
 
     Shape:
         ``idx``: ``(b, num_tokens)``; returns ``(b, num_tokens + max_new_tokens)``.
     """
     check_positive_int("max_new_tokens", max_new_tokens)
     check_bool("use_cache", use_cache)
-    model.eval()
+    idx = model.check_ids(idx)
+    if idx.shape[1] + max_new_tokens > model.context_length:
+        raise ValueError(
+            f"idx has {idx.shape[1]} tokens; with max_new_tokens={max_new_tokens} that is "
+            f"more than context_length ({model.context_length})"
+        )
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()  # no dropout while decoding
     model.reset_cache()
-    with torch.no_grad():
-        if use_cache:
-            logits = model(idx, use_cache=True)  # prefill: the whole prompt
-        for step in range(max_new_tokens):
-            if not use_cache:
-                logits = model(idx)  # recompute everything so far
-            next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (b, 1)
-            idx = torch.cat((idx, next_id), dim=1)
-            if use_cache and step < max_new_tokens - 1:
-                logits = model(next_id, use_cache=True)  # one token, attending to the cache
+    try:
+        with torch.no_grad():
+            if use_cache:
+                logits = model(idx, use_cache=True)  # prefill: the whole prompt
+            for step in range(max_new_tokens):
+                if not use_cache:
+                    logits = model(idx)  # recompute everything so far
+                next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (b, 1)
+                idx = torch.cat((idx, next_id), dim=1)
+                if use_cache and step < max_new_tokens - 1:
+                    logits = model(next_id, use_cache=True)  # one token, attending to the cache
+    finally:  # every submodule gets back the mode it had
+        for module, training in modes:
+            module.training = training
     return idx
 
 

@@ -49,9 +49,21 @@ def example_inputs(dtype: torch.dtype = torch.float32) -> torch.Tensor:
     Row ``i`` is the embedding ``x(i+1)`` of ``EXAMPLE_TOKENS[i]``. A new tensor is
     returned on every call, so changing it in place cannot leak into other code.
 
+    Args:
+        dtype: a floating-point dtype (``torch.float64``, ``torch.bfloat16``, ...);
+            an integer or bool dtype would round the embeddings to zeros and ones, and
+            raises ``ValueError`` instead.
+
     Shape:
         ``(6, 3)``: ``(num_tokens, d_in)``.
     """
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype, got {type(dtype).__name__}")
+    if not dtype.is_floating_point:
+        raise ValueError(
+            f"dtype must be a floating-point dtype (e.g. torch.float32), got {dtype}; "
+            "the embeddings lie in [0, 1)"
+        )
     return torch.tensor(_EXAMPLE_EMBEDDINGS, dtype=dtype)
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "check_input",
     "check_kv_groups",
     "check_positive_int",
+    "check_token_ids",
     "check_tokens",
 ]
 
@@ -52,7 +53,13 @@ def check_bool(name: str, value: object) -> bool:
 
 
 def check_heads(d_out: int, num_heads: int) -> int:
-    """Return ``head_dim = d_out // num_heads`` after checking divisibility."""
+    """Return ``head_dim = d_out // num_heads`` after checking divisibility.
+
+    Both must be ints >= 1 (checked here, so ``num_heads=0`` is a ``ValueError``
+    that names it, not a ``ZeroDivisionError``), and ``num_heads`` must divide ``d_out``.
+    """
+    check_positive_int("d_out", d_out)
+    check_positive_int("num_heads", num_heads)
     if d_out % num_heads != 0:
         raise ValueError(f"d_out ({d_out}) must be divisible by num_heads ({num_heads})")
     return d_out // num_heads
@@ -141,13 +148,70 @@ def check_kv_groups(num_heads: int, num_kv_groups: int) -> int:
     """Return ``group_size = num_heads // num_kv_groups`` after checking divisibility.
 
     Grouped-query attention shares each key/value group among ``group_size``
-    query heads, so the groups must split the heads evenly.
+    query heads, so the groups must split the heads evenly. Both must be ints >= 1
+    (checked here, so ``num_kv_groups=0`` is a ``ValueError`` that names it).
     """
+    check_positive_int("num_heads", num_heads)
+    check_positive_int("num_kv_groups", num_kv_groups)
     if num_heads % num_kv_groups != 0:
         raise ValueError(
             f"num_heads ({num_heads}) must be divisible by num_kv_groups ({num_kv_groups})"
         )
     return num_heads // num_kv_groups
+
+
+#: The dtypes a tensor of token ids may have: the integer dtypes that every torch
+#: operation supports (``min``/``max`` are not implemented for uint16, uint32 and uint64).
+_ID_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def check_token_ids(
+    ids: object,
+    *,
+    vocab_size: int,
+    name: str = "ids",
+    dims: tuple[int, ...] | None = (1, 2),
+) -> torch.Tensor:
+    """Check a tensor of token ids before an embedding lookup, and return it as int32 or int64.
+
+    ``nn.Embedding`` takes only int32 and int64 ids and reports any other dtype, or an
+    id outside its table, with a message that names neither. The rule here: ``ids``
+    is a tensor of an integer dtype (int64, int32, int16, int8 or uint8; not bool,
+    floating point or complex), with ``dims`` dimensions, and every id lies in
+    ``[0, vocab_size)``. int16, int8 and uint8 ids are widened to int64 (a lossless
+    copy); int32 and int64 ids are returned as they are.
+
+    Args:
+        ids: the token ids.
+        vocab_size: the number of rows of the embedding table.
+        name: the argument's name in error messages (``ids``, ``idx``).
+        dims: the allowed numbers of dimensions; ``None`` allows any.
+
+    Returns:
+        ``ids``, or its int64 copy; the shape is unchanged.
+    """
+    shapes = {1: "(num_tokens,)", 2: "(b, num_tokens)"}
+    if not isinstance(ids, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(ids).__name__}")
+    if ids.dtype not in _ID_DTYPES:
+        raise TypeError(
+            f"{name} must be an integer tensor of token ids (int64, int32, int16, int8 or "
+            f"uint8), got dtype {ids.dtype}"
+        )
+    if dims is not None and ids.dim() not in dims:
+        expected = " or ".join(shapes.get(d, f"{d} dimensions") for d in dims)
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(ids.shape)}")
+    if ids.dtype not in (torch.int64, torch.int32):
+        ids = ids.long()  # before comparing: uint8 >= 50257 would compare with 50257 % 256
+    outside = (ids < 0) | (ids >= vocab_size)
+    if bool(outside.any()):
+        where = tuple(int(i) for i in outside.nonzero()[0])
+        position = where[0] if len(where) == 1 else where
+        raise ValueError(
+            f"{name} must lie in [0, vocab_size) = [0, {vocab_size}), "
+            f"got {int(ids[where])} at position {position}"
+        )
+    return ids
 
 
 # ---------------------------------------------------------------- the chapter's one-line checks

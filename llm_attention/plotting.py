@@ -58,6 +58,39 @@ def _contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+def _visible(text: str) -> str:
+    r"""``text`` with every character XML 1.0 cannot hold, or that draws nothing, made visible.
+
+    C0 controls (except tab, newline and carriage return, which XML holds) and DEL have
+    no place in an XML document, even escaped, so they become their Unicode control
+    pictures (``"\x1b"`` -> ``"\u241b"``, "␛"; DEL -> "␡"). C1 controls (U+0080 to U+009F,
+    legal but invisible), lone surrogates, U+FFFE and U+FFFF have no picture and become
+    their Python escape as text (``\x85``, ``\ud800``).
+    """
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x20 and char not in "\t\n\r":
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif 0x80 <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+            out.append(ascii(char)[1:-1])
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _text(text: str) -> str:
+    """``text`` ready for an SVG element: control characters made visible, then escaped."""
+    return escape(_visible(text))
+
+
+def _label(label: str) -> str:
+    """A tick label as drawn: stripped, or its ``repr`` when nothing but white space is left."""
+    return _visible(label.strip()) or _visible(repr(label))
+
+
 def _check_labels(name: str, labels: object, count: int) -> None:
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise TypeError(
@@ -84,10 +117,15 @@ def attention_heatmap_svg(
     show_values: bool = True,
     cell_size: int = 44,
 ) -> str:
-    """Draw a matrix of attention weights as an SVG heatmap.
+    r"""Draw a matrix of attention weights as an SVG heatmap.
 
     Row ``i`` is query token ``i``, column ``j`` is key token ``j``; darker means a
     larger weight. Colours span ``[0, 1]``, the range of attention weights.
+
+    Labels and captions are drawn as text, so the output is always well-formed XML: a
+    control character, which XML cannot hold (a single GPT-2 token can be one, see
+    [`token_strings`][llm_attention.token_strings]), is drawn as its Unicode control
+    picture (``"\x1b"`` as ␛), and a label that is only white space as its ``repr``.
 
     Args:
         attn_weights: the weights to draw.
@@ -123,7 +161,9 @@ def attention_heatmap_svg(
     cell_size = check_positive_int("cell_size", cell_size)
     values = attn_weights.detach().to("cpu", torch.float64).tolist()
 
-    longest = max((len(s.strip()) for s in (*row_labels, *col_labels)), default=1)
+    rows = [_label(label) for label in row_labels]
+    cols = [_label(label) for label in col_labels]
+    longest = max((len(s) for s in (*rows, *cols)), default=1)
     label_w = 14 + 8 * longest  # room for row labels (left) and rotated column labels (top)
     left = label_w + (22 if y_label else 0)
     top = (30 if title else 8) + label_w
@@ -134,24 +174,24 @@ def attention_heatmap_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="attention-heatmap" '
         f'font-family="sans-serif" font-size="13">',
-        f"<title>{escape(title or 'attention weights')}</title>",
+        f"<title>{_text(title or 'attention weights')}</title>",
     ]
     if title:
         parts.append(
             f'<text x="{width / 2:.1f}" y="20" text-anchor="middle" font-size="15" '
-            f'font-weight="bold" fill="currentColor">{escape(title)}</text>'
+            f'font-weight="bold" fill="currentColor">{_text(title)}</text>'
         )
-    for j, label in enumerate(col_labels):
+    for j, label in enumerate(cols):
         x = left + (j + 0.5) * cell_size
         parts.append(
             f'<text transform="translate({x:.1f},{top - 6}) rotate(-60)" '
-            f'fill="currentColor">{escape(label.strip() or repr(label))}</text>'
+            f'fill="currentColor">{escape(label)}</text>'
         )
-    for i, label in enumerate(row_labels):
+    for i, label in enumerate(rows):
         y = top + (i + 0.5) * cell_size + 4
         parts.append(
             f'<text x="{left - 6}" y="{y:.1f}" text-anchor="end" '
-            f'fill="currentColor">{escape(label.strip() or repr(label))}</text>'
+            f'fill="currentColor">{escape(label)}</text>'
         )
         for j in range(n_cols):
             v = values[i][j]
@@ -169,13 +209,13 @@ def attention_heatmap_svg(
     if x_label:
         parts.append(
             f'<text x="{left + n_cols * cell_size / 2:.1f}" y="{height - 8}" '
-            f'text-anchor="middle" fill="currentColor">{escape(x_label)}</text>'
+            f'text-anchor="middle" fill="currentColor">{_text(x_label)}</text>'
         )
     if y_label:
         cy = top + n_rows * cell_size / 2
         parts.append(
             f'<text transform="translate(16,{cy:.1f}) rotate(-90)" text-anchor="middle" '
-            f'fill="currentColor">{escape(y_label)}</text>'
+            f'fill="currentColor">{_text(y_label)}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)

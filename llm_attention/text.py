@@ -12,12 +12,14 @@ and caches them (see ``TIKTOKEN_CACHE_DIR``); after that it works offline.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from numbers import Integral
 
 import tiktoken
 import torch
 from torch import nn
 
-from llm_attention.checks import check_positive_int
+from llm_attention.checks import check_positive_int, check_token_ids
 
 __all__ = [
     "GPT2_VOCAB_SIZE",
@@ -54,18 +56,39 @@ def token_ids(text: str, *, allowed_special: set[str] | None = None) -> list[int
     return gpt2_encoding().encode(text, allowed_special=allowed_special or set())
 
 
-def token_strings(ids: list[int] | torch.Tensor) -> list[str]:
-    """Decode each token id on its own, for labelling plots and tables.
+def token_strings(ids: Sequence[int] | torch.Tensor) -> list[str]:
+    r"""Decode each token id on its own, for labelling plots and tables.
 
-    GPT-2 tokens usually carry their leading space (``" journey"``); it is kept.
+    GPT-2 tokens usually carry their leading space (``" journey"``); it is kept. A
+    token can also be one control character: ids 188 to 219 are the bytes 0 to 31
+    (id 215 is ``"\x1b"``), and [`attention_heatmap_svg`][llm_attention.attention_heatmap_svg]
+    draws such labels as visible symbols.
+
+    Every id must be an int in ``[0, 50257)`` (a tensor: an integer dtype); the first
+    one that is not raises ``TypeError`` or ``ValueError`` naming the id and its position.
 
     Shape:
         ``ids``: ``(num_tokens,)``; result: ``num_tokens`` strings.
     """
     if isinstance(ids, torch.Tensor):
-        ids = [int(i) for i in ids.reshape(-1)]
+        ids = check_token_ids(ids, vocab_size=GPT2_VOCAB_SIZE, dims=None).reshape(-1).tolist()
+    elif isinstance(ids, str) or not isinstance(ids, Sequence):
+        raise TypeError(
+            f"ids must be a list of int token ids or a torch.Tensor, got {type(ids).__name__}"
+        )
+    for position, i in enumerate(ids):
+        if isinstance(i, bool) or not isinstance(i, Integral):
+            raise TypeError(
+                f"ids must hold int token ids, got {type(i).__name__} ({i!r}) "
+                f"at position {position}"
+            )
+        if not 0 <= i < GPT2_VOCAB_SIZE:
+            raise ValueError(
+                f"ids must lie in [0, vocab_size) = [0, {GPT2_VOCAB_SIZE}) (GPT-2's vocabulary), "
+                f"got {i} at position {position}"
+            )
     enc = gpt2_encoding()
-    return [enc.decode([i]) for i in ids]
+    return [enc.decode([int(i)]) for i in ids]
 
 
 class TextEmbedding(nn.Module):
@@ -83,7 +106,9 @@ class TextEmbedding(nn.Module):
         vocab_size: number of token ids.
 
     Shape:
-        - input ``ids``: ``(num_tokens,)`` or ``(b, num_tokens)``, integer dtype
+        - input ``ids``: ``(num_tokens,)`` or ``(b, num_tokens)``, an integer dtype
+          (int64, int32, int16, int8 or uint8; the last three are widened to int64),
+          every id in ``[0, vocab_size)``
         - output: ``(num_tokens, output_dim)`` or ``(b, num_tokens, output_dim)``
     """
 
@@ -105,23 +130,14 @@ class TextEmbedding(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Look up the embeddings of ``ids`` (and add the positional ones)."""
-        if not isinstance(ids, torch.Tensor):
-            raise TypeError(f"ids must be a torch.Tensor, got {type(ids).__name__}")
-        if ids.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
-            raise TypeError(f"ids must be an integer tensor of token ids, got dtype {ids.dtype}")
-        if ids.dim() not in (1, 2):
+        ids = check_token_ids(ids, vocab_size=self.vocab_size)
+        num_tokens = ids.shape[-1]
+        if self.context_length is not None and num_tokens > self.context_length:
             raise ValueError(
-                f"ids must have shape (num_tokens,) or (b, num_tokens), got {tuple(ids.shape)}"
+                f"ids has {num_tokens} tokens, more than context_length ({self.context_length})"
             )
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.vocab_size):
-            raise ValueError(f"ids must lie in [0, vocab_size) = [0, {self.vocab_size})")
         embeddings: torch.Tensor = self.token_embedding(ids)  # (..., num_tokens, output_dim)
-        if self.pos_embedding is not None and self.context_length is not None:
-            num_tokens = ids.shape[-1]
-            if num_tokens > self.context_length:
-                raise ValueError(
-                    f"ids has {num_tokens} tokens, more than context_length ({self.context_length})"
-                )
+        if self.pos_embedding is not None:
             positions = torch.arange(num_tokens, device=ids.device)
             embeddings = embeddings + self.pos_embedding(positions)
         return embeddings

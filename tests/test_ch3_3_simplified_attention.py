@@ -89,6 +89,28 @@ def test_example_inputs_dtype() -> None:
     assert_close(inputs64.float(), example_inputs())
 
 
+@pytest.mark.parametrize(
+    "dtype", [torch.int64, torch.int32, torch.uint8, torch.bool, torch.complex64], ids=str
+)
+def test_example_inputs_refuses_a_dtype_that_is_not_floating_point(dtype: torch.dtype) -> None:
+    # int64 gave all zeros and bool all True: the embeddings lie in [0, 1).
+    with pytest.raises(ValueError, match=rf"dtype must be a floating-point dtype .*got {dtype}"):
+        example_inputs(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", float, None])
+def test_example_inputs_refuses_a_dtype_that_is_not_a_torch_dtype(dtype: object) -> None:
+    with pytest.raises(
+        TypeError, match=rf"dtype must be a torch.dtype, got {type(dtype).__name__}"
+    ):
+        example_inputs(dtype)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64], ids=str)
+def test_example_inputs_in_every_floating_dtype(dtype: torch.dtype) -> None:
+    assert_close(example_inputs(dtype), example_inputs().to(dtype))
+
+
 # ---------------------------------------------------------------- 3.3.1: one query
 
 

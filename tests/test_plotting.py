@@ -7,7 +7,12 @@ import xml.etree.ElementTree as ET
 import pytest
 import torch
 
-from llm_attention import EXAMPLE_TOKENS, attention_heatmap_svg, simple_attention_weights
+from llm_attention import (
+    EXAMPLE_TOKENS,
+    attention_heatmap_svg,
+    simple_attention_weights,
+    token_strings,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -165,3 +170,49 @@ def test_every_argument_is_checked(kwargs: dict[str, object], error: type, messa
     args: dict[str, object] = {"row_labels": ["a", "b"], **kwargs}
     with pytest.raises(error, match=message):
         attention_heatmap_svg(torch.eye(2), **args)  # type: ignore[arg-type]
+
+
+# Every code point XML 1.0 cannot hold (C0 but tab, newline, carriage return; lone
+# surrogates; U+FFFE, U+FFFF), DEL, and the C1 controls it holds but nobody sees.
+CONTROL_CHARACTERS = [
+    *map(chr, range(0x20)),
+    "\x7f",
+    *map(chr, range(0x80, 0xA0)),
+    "\ud800",
+    "\udfff",
+    "\ufffe",
+    "\uffff",
+]
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_control_characters_give_well_formed_svg(char: str) -> None:
+    label = f"a{char}b"
+    svg = attention_heatmap_svg(
+        torch.eye(2), [label, char], title=f"t{char}", x_label=char, y_label=label
+    )
+    svg.encode("utf-8")  # writable to a file: no lone surrogate left
+    root = parse(svg)  # would raise on a C0 character, even as &#27;
+    drawn = " ".join([*texts(root), root.findtext(f"{SVG}title") or ""])
+    if char not in "\t\n\r":
+        assert char not in drawn
+    assert "a" in drawn and "b" in drawn
+
+
+def test_control_characters_are_drawn_as_control_pictures() -> None:
+    root = parse(attention_heatmap_svg(torch.eye(2), ["\x1b[0m", "\x00\x07"], title="\x1b"))
+    labels = texts(root)
+    assert "\u241b[0m" in labels  # ␛[0m
+    assert "\u2400\u2407" in labels  # ␀␇
+    assert root.findtext(f"{SVG}title") == "\u241b"
+    labels = texts(parse(attention_heatmap_svg(torch.eye(2), ["\x85", "x\x9f\x7f"])))
+    assert "x\\x9f\u2421" in labels  # C1 as its escape, DEL as ␡
+    assert "'\\x85'" in labels  # only white space to Python: its repr
+
+
+def test_every_single_byte_token_gives_well_formed_svg() -> None:
+    ids = list(range(188, 256))  # GPT-2's tokens for the bytes 0-32 and 127-160, 173
+    labels = token_strings(ids)
+    assert any(ord(c) < 0x20 for label in labels for c in label)
+    svg = attention_heatmap_svg(torch.eye(len(ids)), labels, show_values=False)
+    assert len(texts(parse(svg))) == len(ids) * 2

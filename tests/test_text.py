@@ -203,3 +203,65 @@ def test_text_embedding_constructor_arguments() -> None:
 def test_embed_text_rejects_empty_text() -> None:
     with pytest.raises(ValueError, match=r"text must contain at least one token"):
         embed_text("", 8)
+
+
+@pytest.mark.parametrize(
+    "dtype", [torch.int8, torch.int16, torch.uint8, torch.int32, torch.int64], ids=str
+)
+def test_text_embedding_accepts_every_integer_id_dtype(dtype: torch.dtype) -> None:
+    # int8, int16 and uint8 passed the old dtype check and then failed inside nn.Embedding.
+    torch.manual_seed(0)
+    layer = TextEmbedding(4, context_length=3, vocab_size=100)
+    ids = torch.tensor([[0, 7, 99]])
+    expected = layer(ids)
+    assert_close(layer(ids.to(dtype)), expected)
+
+
+@pytest.mark.parametrize(
+    "ids", [torch.tensor([1 + 0j]), torch.tensor([1.0], dtype=torch.float16)], ids=str
+)
+def test_text_embedding_rejects_complex_and_float_ids(ids: torch.Tensor) -> None:
+    with pytest.raises(TypeError, match=rf"ids must be an integer tensor .*got dtype {ids.dtype}"):
+        TextEmbedding(4)(ids)
+
+
+def test_text_embedding_names_the_first_id_out_of_range_and_its_position() -> None:
+    layer = TextEmbedding(4, vocab_size=10)
+    with pytest.raises(ValueError, match=r"\[0, 10\), got 12 at position \(1, 0\)"):
+        layer(torch.tensor([[1, 2], [12, -1]]))
+
+
+@pytest.mark.parametrize(
+    ("ids", "error", "message"),
+    [
+        (
+            [-1],
+            ValueError,
+            r"ids must lie in \[0, vocab_size\) = \[0, 50257\).*got -1 at position 0",
+        ),
+        ([5, -7], ValueError, r"got -7 at position 1"),
+        ([0, GPT2_VOCAB_SIZE], ValueError, r"got 50257 at position 1"),
+        ([10**30], ValueError, rf"got {10**30} at position 0"),
+        ([1.5], TypeError, r"ids must hold int token ids, got float \(1.5\) at position 0"),
+        ([1, True], TypeError, r"ids must hold int token ids, got bool \(True\) at position 1"),
+        ([1, "2"], TypeError, r"got str \('2'\) at position 1"),
+        ("abc", TypeError, r"ids must be a list of int token ids or a torch.Tensor, got str"),
+        (5, TypeError, r"ids must be a list of int token ids or a torch.Tensor, got int"),
+        (torch.tensor([3, -1]), ValueError, r"got -1 at position 1"),
+        (
+            torch.tensor([1.0]),
+            TypeError,
+            r"ids must be an integer tensor .*got dtype torch.float32",
+        ),
+    ],
+    ids=repr,
+)
+def test_token_strings_names_a_bad_id(ids: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        token_strings(ids)  # type: ignore[arg-type]
+
+
+def test_token_strings_accepts_small_integer_tensors() -> None:
+    ids = torch.tensor(EXAMPLE_IDS[:3])
+    assert token_strings(ids.to(torch.int32)) == token_strings(EXAMPLE_IDS[:3])
+    assert token_strings(torch.tensor([188, 215], dtype=torch.uint8)) == token_strings([188, 215])

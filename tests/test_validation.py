@@ -21,6 +21,7 @@ from llm_attention import (
     project_qkv,
     scaled_attention_weights,
 )
+from llm_attention.checks import check_heads, check_kv_groups
 
 D_IN, D_OUT, CONTEXT_LENGTH = 3, 4, 6
 
@@ -275,6 +276,44 @@ def test_return_attn_weights_gives_rows_that_sum_to_one(make: Factory) -> None:
     out, weights = module(x, return_attn_weights=True)
     assert torch.equal(out, module(x))
     assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
+
+
+# ---------------------------------------------------------------- the shared checks
+
+
+@pytest.mark.parametrize(
+    ("check", "args", "error", "message"),
+    [
+        (check_heads, (4, 0), ValueError, r"num_heads must be >= 1, got 0"),
+        (check_heads, (4, -2), ValueError, r"num_heads must be >= 1, got -2"),
+        (check_heads, (4, 2.0), TypeError, r"num_heads must be an int, got float"),
+        (check_heads, (0, 2), ValueError, r"d_out must be >= 1, got 0"),
+        (check_heads, (4.0, 2), TypeError, r"d_out must be an int, got float"),
+        (check_heads, (6, 4), ValueError, r"d_out \(6\) must be divisible by num_heads \(4\)"),
+        (check_kv_groups, (4, 0), ValueError, r"num_kv_groups must be >= 1, got 0"),
+        (check_kv_groups, (4, -1), ValueError, r"num_kv_groups must be >= 1, got -1"),
+        (check_kv_groups, (4, None), TypeError, r"num_kv_groups must be an int, got NoneType"),
+        (check_kv_groups, (0, 2), ValueError, r"num_heads must be >= 1, got 0"),
+        (
+            check_kv_groups,
+            (4, 3),
+            ValueError,
+            r"num_heads \(4\) must be divisible by num_kv_groups",
+        ),
+    ],
+    ids=lambda v: getattr(v, "__name__", repr(v)),
+)
+def test_check_heads_and_kv_groups_name_a_bad_argument(
+    check: Callable[..., int], args: tuple[object, ...], error: type, message: str
+) -> None:
+    # num_heads=0 and num_kv_groups=0 gave ZeroDivisionError.
+    with pytest.raises(error, match=message):
+        check(*args)
+
+
+def test_check_heads_and_kv_groups_return_the_quotient() -> None:
+    assert check_heads(12, 4) == 3
+    assert check_kv_groups(8, 2) == 4
 
 
 # ---------------------------------------------------------------- the step functions
