@@ -241,10 +241,12 @@ def generate(
     check_positive_int("max_new_tokens", max_new_tokens)
     check_bool("use_cache", use_cache)
     idx = model.check_ids(idx)
-    if idx.shape[1] + max_new_tokens > model.context_length:
+    # the model reads the prompt and every new token but the last one
+    if idx.shape[1] + max_new_tokens - 1 > model.context_length:
         raise ValueError(
-            f"idx has {idx.shape[1]} tokens; with max_new_tokens={max_new_tokens} that is "
-            f"more than context_length ({model.context_length})"
+            f"idx has {idx.shape[1]} tokens; with max_new_tokens={max_new_tokens} the model "
+            f"reads {idx.shape[1] + max_new_tokens - 1}, more than context_length "
+            f"({model.context_length})"
         )
     modes = [(module, module.training) for module in model.modules()]
     model.eval()  # no dropout while decoding

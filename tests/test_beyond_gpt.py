@@ -203,11 +203,14 @@ def test_generate_checks_its_arguments_before_touching_the_model() -> None:
     with torch.no_grad():
         model(torch.tensor([[4, 5, 6]]), use_cache=True)
     nbytes = model.cache_nbytes()
-    with pytest.raises(ValueError, match=r"idx has 10 tokens; with max_new_tokens=3 .* \(12\)"):
-        generate(model, torch.ones(1, 10, dtype=torch.long), 3)
+    with pytest.raises(ValueError, match=r"idx has 11 tokens; .* reads 13, .* \(12\)"):
+        generate(model, torch.ones(1, 11, dtype=torch.long), 3)
     with pytest.raises(ValueError, match=r"idx must lie in \[0, vocab_size\)"):
         generate(model, torch.tensor([[VOCAB]]), 3)
     assert model.num_cached_tokens == 3  # the cache and the mode are as they were
     assert model.cache_nbytes() == nbytes
     assert all(_modes(model))
-    assert generate(model, torch.ones(1, 9, dtype=torch.long), 3).shape == (1, 12)
+    # the last new token is never read: 10 + 3 tokens fit a context of 12
+    for use_cache in (True, False):
+        out = generate(model, torch.ones(1, 10, dtype=torch.long), 3, use_cache=use_cache)
+        assert out.shape == (1, 13)
