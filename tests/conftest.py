@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "hooks"))  # MkDocs hooks
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from gpt2_offline import seed_cache
 

@@ -1,4 +1,4 @@
-"""tools/explorer_data.py: the explorer's numbers are the package's.
+"""tools/hooks/explorer_data.py: the explorer's numbers are the package's.
 
 The browser suite (tests/browser/test_explorer.py) checks that the widget computes from these
 numbers what the Python code it shows computes; these tests check, without a browser, that the

@@ -15,7 +15,7 @@ setup() {
   "$VENV/bin/python" -m pip install -q -e ".[test,lint,docs,browser]"
   # Front-end assets (KaTeX, mermaid, axe-core) come from the npm registry, pinned in
   # package-lock.json. The site build copies KaTeX and mermaid out of node_modules/ itself
-  # (tools/site_assets.py, which also runs npm ci when node_modules/ is missing or stale);
+  # (tools/hooks/site_assets.py, which also runs npm ci when node_modules/ is missing or stale);
   # the browser suite needs axe-core from here.
   if [ -f package.json ]; then
     npm ci --no-audit --no-fund --loglevel=error

@@ -3,7 +3,7 @@
 // It runs on a page that holds <div data-attention-explorer>, and does nothing elsewhere. The
 // numbers it computes from (embeddings, seeded weight matrices, torch's dropout draws, random
 // vectors) are exported from the package at build time into assets/explorer/data.json by
-// tools/explorer_data.py; the arithmetic (a few small matrix products and a softmax) is done
+// tools/hooks/explorer_data.py; the arithmetic (a few small matrix products and a softmax) is done
 // here, in plain JavaScript. Under the view it shows the Python code that computes the same
 // numbers with llm_attention; the browser tests run that code and compare.
 (function () {

@@ -7,7 +7,7 @@
 //    only the Chinese sections are indexed, on the English pages only the English ones.
 // 2. Chinese queries are cut into words before they reach the worker (see segmentChinese).
 // 3. A glossary term goes to the section that introduces it. The build writes every term into
-//    its section's tags (tools/search_terms.py); when a query is exactly one of the tags, that
+//    its section's tags (tools/hooks/search_terms.yml); when a query is exactly one of the tags, that
 //    section comes first, in a result of its own, with the term shown under it.
 (function () {
   "use strict";

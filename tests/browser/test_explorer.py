@@ -1,7 +1,7 @@
 """The attention explorer (docs/explorer.md, docs/explorer.zh.md), driven as a reader drives it.
 
 The widget (docs/assets/explorer.js) computes attention in the browser from numbers the build
-exports (tools/explorer_data.py), and shows the Python code that computes the same view with
+exports (tools/hooks/explorer_data.py), and shows the Python code that computes the same view with
 ``llm_attention``. These tests set its controls through the page, read the numbers it shows,
 run the code it shows in this process, and compare; they also check that it opens on the
 book's numbers, speaks the page's language, works from the keyboard, passes axe in light and

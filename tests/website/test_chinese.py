@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from site_hooks import join_cjk_lines
+from cjk_lines import join_cjk_lines
 from website_lib import page_files
 
 # ---------------------------------------------------------------- visible prose

@@ -126,8 +126,8 @@ def test_code_blocks_run_and_print_what_the_page_shows(
 def test_the_build_shows_what_library_code_prints() -> None:
     # A block's own print() and a print() inside a function it calls (as check_my_attention
     # does) both reach the page, in order, as they reach a reader's terminal.
+    from exec_env import capture_library_output
     from markdown_exec._internal.formatters.python import _run_python
-    from site_hooks import capture_library_output
 
     capture_library_output()
     capture_library_output()  # a second call (mkdocs serve) does not wrap twice

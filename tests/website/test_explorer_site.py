@@ -1,7 +1,7 @@
 """The built site carries the attention explorer: its data, its pages and the links to it.
 
 The browser suite (tests/browser/test_explorer.py) drives the widget; these checks read the
-built files: the data the widget computes from is what tools/explorer_data.py exports from the
+built files: the data the widget computes from is what tools/hooks/explorer_data.py exports from the
 package installed now (so a stale file cannot be published), each language has the page with
 its root element, the home page and 3.3 to 3.6 link to it with the stage to open, and the
 widget's Chinese strings use Chinese punctuation.

@@ -49,7 +49,7 @@ def test_no_built_file_names_a_cdn(site_dir: Path) -> None:
 
     This covers what loads only conditionally: Material's fallbacks (mermaid, a ResizeObserver
     polyfill) and the mermaid loader nbconvert writes into notebook pages, which
-    tools/site_assets.py disarms.
+    tools/hooks/site_assets.py disarms.
     """
     found = cdn_urls(site_dir)
     assert not found, f"{len(found)} built files name a CDN: {found}"

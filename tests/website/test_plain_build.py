@@ -1,6 +1,6 @@
 """A plain ``mkdocs build --strict`` never publishes a site that needs a CDN.
 
-KaTeX and mermaid are copied from ``node_modules/`` by ``tools/site_assets.py`` during the
+KaTeX and mermaid are copied from ``node_modules/`` by ``tools/hooks/site_assets.py`` during the
 build. Without them the build used to succeed anyway: KaTeX 404ed on every page and Material
 quietly loaded mermaid from a CDN. Each test builds a one-page site in a temporary project
 that uses the real hook and the real ``extra_css`` / ``extra_javascript`` (a few seconds), and
@@ -23,7 +23,7 @@ from mkdocs.utils import yaml_load
 from website_lib import cdn_urls
 
 ROOT = Path(__file__).resolve().parents[2]
-HOOK = ROOT / "tools" / "site_assets.py"
+HOOK = ROOT / "tools" / "hooks" / "site_assets.py"
 MARKDOWN_EXTENSIONS = """\
 markdown_extensions:
   - pymdownx.arithmatex: {generic: true}

@@ -67,7 +67,7 @@ def test_query_finds_the_right_page(site_dir: Path, query: str, expected: str) -
 
 
 def test_every_glossary_term_is_a_tag_of_its_section(site_dir: Path) -> None:
-    """The build wrote each term of tools/search_terms.py into its section's tags (the hook
+    """The build wrote each term of tools/hooks/search_terms.yml into its section's tags (the hook
     leaves an index of one language alone, so a build where it never saw both would pass
     silently without this check)."""
     from search_terms import LANG_PREFIX, TERMS

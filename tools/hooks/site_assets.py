@@ -11,14 +11,17 @@ so a plain ``mkdocs build --strict`` needs no separate step:
   before any page is built, with the commands that fetch the assets. Then check that every
   ``extra_css`` / ``extra_javascript`` entry is a file of the site: a missing one 404s on every
   page, and MkDocs does not warn (Material then silently loads mermaid from a CDN).
-- ``on_post_page``: drop the mermaid loader nbconvert puts into every notebook page; it imports
-  mermaid from cdnjs (the notebooks draw no diagrams; the site's own mermaid draws the pages').
+- ``on_post_page``: drop the two scripts the notebook pages would load from a CDN: the mermaid
+  loader nbconvert puts into every notebook page (it imports mermaid from cdnjs; the notebooks
+  draw no diagrams, the site's own mermaid draws the pages'), and the MathJax script
+  mkdocs-jupyter adds (``custom_mathjax_url`` in mkdocs.yml names a file that does not exist,
+  so the tag is easy to find; KaTeX, served by the site, typesets math on every page).
 - ``on_post_build``: point Material's two CDN fallbacks (mermaid from unpkg when no ``mermaid``
   is loaded, a ResizeObserver polyfill from unpkg for browsers without one) at an empty script,
   so the built site names no CDN and a missing vendored file shows as an undrawn diagram,
   which the browser suite reports, instead of a request to a CDN.
 
-``python tools/site_assets.py`` does the ``on_config`` step alone.
+``python tools/hooks/site_assets.py`` does the ``on_config`` step alone.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ NBCONVERT_MERMAID = re.compile(
     r"<script type=\"module\">(?:(?!</script>).)*?\.jp-Mermaid(?:(?!</script>).)*?</script>",
     re.S,
 )
+MATHJAX_TAG = re.compile(r'<script[^>]*src="[^"]*llm-attention-no-mathjax[^"]*"[^>]*>\s*</script>')
 
 
 class MissingAssetsError(PluginError):
@@ -172,7 +176,7 @@ def sync_vendor(project: Path, docs_dir: Path) -> int:
 
 # the extra_css / extra_javascript entries of each config as mkdocs.yml gives them, taken
 # before any plugin adds its own: mkdocs-static-i18n builds the other language with the same,
-# already extended, config object and runs every on_config again
+# already extended, config object and runs every on_config again (i18n_order.py)
 _ENTRIES: dict[int, list[tuple[str, str]]] = {}
 
 
@@ -213,7 +217,7 @@ def on_config(config: Any) -> Any:
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    return NBCONVERT_MERMAID.sub("", output)
+    return MATHJAX_TAG.sub("", NBCONVERT_MERMAID.sub("", output))
 
 
 def on_post_build(config: Any) -> None:
@@ -228,7 +232,7 @@ def on_post_build(config: Any) -> None:
 
 
 if __name__ == "__main__":
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     try:
         count = sync_vendor(root, root / "docs")
     except PluginError as exc:

@@ -1,9 +1,9 @@
 """MkDocs hook: the numbers the attention explorer needs, exported from the package.
 
 The explorer (docs/assets/explorer.js, on the pages explorer.md and explorer.zh.md) computes
-attention in the browser from ``assets/explorer/data.json``, which this hook writes after every
-build. Each number in it comes from ``llm_attention`` and torch, drawn the way the Python code
-the explorer shows draws it, so the code reproduces the view:
+attention in the browser from ``assets/explorer/data.json``, which this hook writes once every
+language is built (``i18n_order.py``). Each number in it comes from ``llm_attention`` and torch,
+drawn the way the Python code the explorer shows draws it, so the code reproduces the view:
 
 - ``sentences``: the book's six tokens (``example_inputs()``) and a few real sentences,
   tokenized with GPT-2's encoding and embedded with ``embed_text(text, output_dim=3)``;
@@ -19,7 +19,7 @@ the explorer shows draws it, so the code reproduces the view:
   random numbers, so it uses torch's own draws);
 - ``dk``: a query and six keys of ``torch.randn`` (seed 123) for each d_k of the scaling demo.
 
-Run ``python tools/explorer_data.py`` to print the JSON.
+Run ``python tools/hooks/explorer_data.py`` to print the JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+import i18n_order
+from mkdocs.plugins import event_priority
+
+ROOT = Path(__file__).resolve().parents[2]
 
 D_IN, D_OUT = 3, 2
 MAX_HEADS = 3
@@ -159,14 +162,11 @@ def write(site_dir: Path) -> Path:
     return target
 
 
+@event_priority(i18n_order.AFTER_EVERY_LANGUAGE)
 def on_post_build(config: Any) -> None:
-    # Both languages' pages load the one file at the site root. mkdocs-static-i18n builds the
-    # Chinese pages into <site>/zh/ from inside the English build's post-build step, which runs
-    # after this hook (priority -100): the file is already there, so write it once.
-    site_dir = Path(config["site_dir"])
-    if site_dir.name == "zh" and (site_dir.parent / "assets" / "explorer" / "data.json").is_file():
-        return
-    write(site_dir)
+    # both languages' pages load the one file at the site's root: write it once
+    if i18n_order.site_is_complete(config):
+        write(Path(config["site_dir"]))
 
 
 if __name__ == "__main__":
