@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 import i18n_order
+import snippets
 
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<ticks>`{3,})(?P<info>.*)$")
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"  # Chinese characters
 CJK_PUNCT = "\u3000-\u303f\uff00-\uffef“”‘’"  # full-width punctuation and Chinese quotes
 # inline markup that may stand between the last (first) visible character of a line and the break
@@ -46,7 +46,7 @@ def join_cjk_lines(markdown: str) -> str:
     chunk: list[str] = []
     in_fence = ""
     for line in markdown.split("\n"):
-        fence = FENCE.match(line)
+        fence = snippets.FENCE.match(line)
         if in_fence:
             out.append(line)
             if re.match(rf"^\s*{in_fence}\s*$", line):

@@ -27,7 +27,6 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 NOTEBOOK_DIR = "notebooks"
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<ticks>`{3,})(?P<info>.*)$")
 HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*(\{[^}]*\})?\s*$")
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -74,7 +73,7 @@ def shown_code_blocks_and_headings(
     lines = body.splitlines()
     i = 0
     while i < len(lines):
-        fence = FENCE.match(lines[i])
+        fence = snippets.FENCE.match(lines[i])
         if fence:
             indent, ticks, info = fence.group("indent"), fence.group("ticks"), fence.group("info")
             block: list[str] = []

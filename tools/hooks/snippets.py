@@ -9,6 +9,7 @@ a notebook cannot parse the section markers differently from its page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from mkdocs.exceptions import PluginError
 from pymdownx.snippets import SnippetExtension, SnippetMissingError
 
 EXTENSION = "pymdownx.snippets"
+# A code fence's opening or closing line, as the pages write it (notebooks.py finds the
+# code blocks with it, cjk_lines.py skips them)
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<ticks>`{3,})(?P<info>.*)$")
 
 
 def options_from(config: Any) -> dict[str, Any]:
