@@ -201,6 +201,8 @@ def on_config(config: Any) -> Any:
     # sys.path after it loads a hook, so the folder is added here, for the whole build.
     if str(ROOT / "tools") not in sys.path:
         sys.path.append(str(ROOT / "tools"))
+    if str(ROOT) not in sys.path:  # and the benchmarks/ package, for the benchmark pages
+        sys.path.append(str(ROOT))
     seed_cache()
     capture_library_output()
     return config
