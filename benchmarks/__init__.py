@@ -19,8 +19,11 @@ Shared by them: ``config`` (sizes, full and ``--quick``), ``timing`` (the round-
 committed results live). Reporting lives in ``benchmarks.report``; ``cli`` ties the two
 together and writes the files.
 
-To add a measurement: a new module here that returns plain data (use ``timing.round_robin``
-and ``config``), its call and its key in ``cli.run_benchmarks`` (or a new option), its
-tables in ``report/attention.py`` (strings in ``report/strings.py``, both languages), and its
-assertions in ``tests/test_benchmarks_cli.py``.
+To add a measurement: a new module here that returns plain data (``timing.round_robin`` for
+the timing, its sizes in ``config``, both the full and the ``--quick`` ones), its call and its
+key in ``cli.run_benchmarks`` (or a new option in ``cli``), its table in ``report/attention.py``
+(a ``render_*`` function, added to ``to_markdown``; its words in ``report/strings.py``, English
+and Chinese), a hidden block calling it on ``docs/beyond/benchmarks.md`` and ``.zh.md``, and
+its assertions in ``tests/test_benchmarks_cli.py`` (the quick run) and
+``tests/test_benchmarks_report.py`` (the committed run, once it holds the new part).
 """
