@@ -116,16 +116,15 @@ print("absorb=True vs uncached:    ", f"{(absorbed - full).abs().max():.1e}")
 # --8<-- [end:absorb-forward]
 
 # --8<-- [start:per-token]
-from llm_attention.benchmark_caches import CacheBenchConfig
-
-cfg = CacheBenchConfig()  # the tool's default: GPT-2 small
-head_dim = cfg.emb_dim // cfg.n_heads
+# the benchmark tool's default model: GPT-2 small (768 dimensions in 12 heads of 64)
+n_heads, head_dim = 12, 64
+num_kv_groups, latent_large, latent_small = 4, 256, 128  # the tool's GQA and MLA variants
 per_token = {  # numbers cached per token and layer
-    "MHA": 2 * cfg.n_heads * head_dim,
-    f"GQA ({cfg.num_kv_groups} groups)": 2 * cfg.num_kv_groups * head_dim,
+    "MHA": 2 * n_heads * head_dim,
+    f"GQA ({num_kv_groups} groups)": 2 * num_kv_groups * head_dim,
     "MQA (1 group)": 2 * 1 * head_dim,
-    f"MLA (latent {cfg.latent_large})": cfg.latent_large,
-    f"MLA (latent {cfg.latent_small})": cfg.latent_small,
+    f"MLA (latent {latent_large})": latent_large,
+    f"MLA (latent {latent_small})": latent_small,
 }
 for name, numbers in per_token.items():
     print(f"{name:<20}{numbers:>6,} numbers  {numbers / per_token['MHA']:>6.3f} of MHA")

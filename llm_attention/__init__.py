@@ -15,13 +15,12 @@ The modules follow the chapter's order:
 - ``llm_attention.beyond_mla``: beyond 3.6.2, multi-head latent attention
 - ``llm_attention.beyond_gpt``: a GPT model (chapter 4's layout) that generates with any of them
   (a harness around the attention classes; its names are imported from the submodule)
-- ``llm_attention.benchmarks``: ``python -m llm_attention.benchmarks`` times and sizes them
-  (a command-line tool; its names are imported from the submodule, not re-exported)
 - ``llm_attention.text``: real sentences as GPT-2 tokens and embeddings
 - ``llm_attention.plotting``: attention-weight heatmaps as SVG
 
 Every public name is re-exported here, so ``from llm_attention import MultiHeadAttention``
-works as in the book.
+works as in the book. The benchmark tool that times and sizes the classes is not part of the
+package: it lives in the repository's top-level ``benchmarks/`` (``python -m benchmarks``).
 """
 
 from llm_attention.beyond_gqa import (

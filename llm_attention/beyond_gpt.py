@@ -13,7 +13,8 @@ layer. [`generate`][llm_attention.beyond_gpt.generate] decodes greedily, with or
 
 The weights are random (nothing can be downloaded here); the model exists to
 check that cached generation gives the same tokens as uncached generation, and to
-measure what each cache costs (``python -m llm_attention.benchmarks --part caches``).
+measure what each cache costs (``python -m benchmarks --caches``, in a checkout of
+the repository).
 """
 
 from __future__ import annotations

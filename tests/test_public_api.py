@@ -70,11 +70,6 @@ def test_submodule_all_is_valid(module_name: str) -> None:
 
 # Submodules whose names are meant to be imported from the submodule itself.
 IMPORT_FROM_SUBMODULE = {
-    # A command-line tool (``python -m llm_attention.benchmarks``); its ``main``
-    # and ``to_svg`` would be confusing as ``llm_attention.main``.
-    "benchmarks",
-    # Part 5 of the benchmarks (--caches) and the tables and charts the pages render from it.
-    "benchmark_caches",
     # The argument checks the classes call, one line per check; the chapter's pages show
     # them imported from here, and they are not part of the attention API itself.
     "checks",

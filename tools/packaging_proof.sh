@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
-rm -rf dist
+# a stale build/ (setuptools' staging folder) could carry removed modules into the wheel
+rm -rf dist build
 "$PY" -m build --sdist --wheel --outdir dist . >/dev/null
 ls dist
 "$PY" -m twine check --strict dist/*
@@ -40,10 +41,12 @@ python3 -m venv "$work/venv"
 wheel_files=$(unzip -l dist/*.whl)
 sdist_files=$(tar -tzf dist/*.tar.gz)
 grep -q "llm_attention/py.typed" <<<"$wheel_files" || { echo "py.typed missing from the wheel" >&2; exit 1; }
-# The wheel is the package and nothing else: the site's drawing code (tools/site_figures)
-# and the other build tools stay in the repository.
+# The wheel is the package and nothing else: the site's drawing code (tools/site_figures),
+# the other build tools and the benchmark tool (benchmarks/) stay in the repository.
 strays=$(unzip -Z1 dist/*.whl | grep -vE '^llm_attention/|^llm_attention-[^/]+\.dist-info/' || true)
 [ -z "$strays" ] || { echo "files outside llm_attention/ in the wheel: $strays" >&2; exit 1; }
+benches=$(unzip -Z1 dist/*.whl | grep -i 'bench' || true)
+[ -z "$benches" ] || { echo "benchmark code in the wheel: $benches" >&2; exit 1; }
 grep -q "/pyproject.toml$" <<<"$sdist_files" || { echo "pyproject.toml missing from the sdist" >&2; exit 1; }
 grep -q "/LICENSE$" <<<"$sdist_files" || { echo "LICENSE missing from the sdist" >&2; exit 1; }
 grep -q "/CHANGELOG.md$" <<<"$sdist_files" || { echo "CHANGELOG.md missing from the sdist" >&2; exit 1; }
@@ -65,6 +68,16 @@ torch.manual_seed(123)
 mha = MultiHeadAttention(3, 2, context_length=6, dropout=0.0, num_heads=2)
 out = mha(torch.stack((inputs, inputs)))
 assert out.shape == (2, 6, 2)
+# every public name and module imports from the installed wheel; the benchmark tool is not there
+import importlib
+import importlib.util
+import pkgutil
+
+for name in llm_attention.__all__:
+    getattr(llm_attention, name)
+for info in pkgutil.iter_modules(llm_attention.__path__):
+    importlib.import_module(f"llm_attention.{info.name}")
+assert importlib.util.find_spec("benchmarks") is None, "benchmarks/ was installed"
 torch.testing.assert_close(out[0, 0], torch.tensor([0.3190, 0.4858]), atol=1e-4, rtol=0)
 print(f"wheel OK: llm_attention {llm_attention.__version__} from {location.parent}, "
       f"first row {out[0, 0].tolist()}")

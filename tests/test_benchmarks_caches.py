@@ -1,4 +1,4 @@
-"""Smoke test of ``python -m llm_attention.benchmarks --caches`` and of its page renderers.
+"""Smoke test of ``python -m benchmarks --caches`` and of its page renderers.
 
 Timings are never asserted: they depend on the machine. Bytes are: every measured
 ``cache_nbytes()`` must equal what ``kv_cache_bytes`` predicts.
@@ -17,18 +17,18 @@ from typing import Any
 
 import pytest
 
-from llm_attention.benchmark_caches import (
-    CACHE_VARIANTS,
-    QUICK_CACHE_CONFIG,
-    RESULTS_PATH,
+from benchmarks.caches import CACHE_VARIANTS
+from benchmarks.config import QUICK_CACHE_CONFIG
+from benchmarks.report.caches import (
     cache_bytes_table,
     cache_curve_svg,
     comparison_table,
     decode_table,
     label,
-    load_results,
     machine_line,
+    to_markdown,
 )
+from benchmarks.results import CACHES_RESULTS, load_results
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
         [
             sys.executable,
             "-m",
-            "llm_attention.benchmarks",
+            "benchmarks",
             "--quick",
             "--caches",
             "--out",
@@ -104,6 +104,7 @@ def check_results(results: dict[str, Any]) -> None:
 def test_quick_run_writes_json_and_markdown(quick: tuple[Path, dict[str, Any], str]) -> None:
     out, results, stdout = quick
     assert (out / "caches.md").read_text(encoding="utf-8") == stdout.rstrip("\n") + "\n"
+    assert stdout.strip() == to_markdown(results).strip()  # the page's renderers, in English
     check_results(results)
     assert results["config"]["context_lengths"] == list(QUICK_CACHE_CONFIG.context_lengths)
     for key, info in results["variants"].items():
@@ -118,7 +119,8 @@ def test_quick_run_writes_json_and_markdown(quick: tuple[Path, dict[str, Any], s
 
 
 def test_the_committed_results_hold_the_same_invariants() -> None:
-    results = load_results(ROOT / RESULTS_PATH)
+    results = load_results(CACHES_RESULTS)
+    assert CACHES_RESULTS == ROOT / "docs" / "assets" / "benchmarks" / "caches.json"
     check_results(results)
     cfg = results["config"]
     # the committed run is the full one, in the GPT-2-small shape

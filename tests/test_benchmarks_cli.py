@@ -1,11 +1,10 @@
-"""Smoke test of ``python -m llm_attention.benchmarks``: it runs and writes every row.
+"""Smoke test of ``python -m benchmarks`` (parts 1 to 4): it runs and writes every row.
 
 Timings are never asserted: they depend on the machine.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from llm_attention.benchmarks import (
-    ATTENTION_VARIANTS,
-    DECODE_VARIANTS,
-    KV_CACHE_SHAPES,
-    QUICK_CONFIG,
-    WRAPPER_STAGES,
-    main,
-)
+from benchmarks.attention import ATTENTION_VARIANTS
+from benchmarks.cli import main
+from benchmarks.config import QUICK_CONFIG
+from benchmarks.decode import DECODE_VARIANTS
+from benchmarks.kv_memory import KV_CACHE_SHAPES
+from benchmarks.report import attention as report
+from benchmarks.results import load_results
+from benchmarks.wrapper import WRAPPER_STAGES
 
 KV_VARIANTS = [
     "MultiHeadAttention",
@@ -35,11 +34,11 @@ KV_VARIANTS = [
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("bench")
-    package_root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        [sys.executable, "-m", "llm_attention.benchmarks", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -140,22 +139,17 @@ def test_part_4_times_every_step_with_both_allocator_settings(
 
 def test_the_page_renders_part_4(quick_run: tuple[Path, str]) -> None:
     out, _ = quick_run
-    path = Path(__file__).resolve().parents[1] / "examples" / "beyond_benchmarks.py"
-    spec = importlib.util.spec_from_file_location("beyond_benchmarks", path)
-    assert spec is not None and spec.loader is not None
-    page = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(page)
-    results = page.load_results(out / "benchmarks.json")
-    if "skipped" in results["wrapper_vs_mha"] or len(page._part4_runs(results)) < 2:
+    results = load_results(out / "benchmarks.json")
+    if "skipped" in results["wrapper_vs_mha"] or len(report._part4_runs(results)) < 2:
         pytest.skip("part 4 needs glibc")
     for lang in ("en", "zh"):
         for render in (
-            page.render_wrapper_caches,
-            page.render_wrapper_allocations,
-            page.render_wrapper_stages,
-            page.render_wrapper_modules,
-            page.render_wrapper_sweep,
-            page.render_wrapper_findings,
+            report.render_wrapper_caches,
+            report.render_wrapper_allocations,
+            report.render_wrapper_stages,
+            report.render_wrapper_modules,
+            report.render_wrapper_sweep,
+            report.render_wrapper_findings,
         ):
             text = render(results, lang)
             assert text.strip() and "{" not in text, (render.__name__, lang)
@@ -173,6 +167,10 @@ def test_markdown_table_lists_every_row_and_is_printed(quick_run: tuple[Path, st
         for variant in KV_VARIANTS:
             assert f"| {shape} | {variant} |" in markdown
     assert "## 4. Why the wrapper is faster than MultiHeadAttention here" in markdown
+    # the command line prints the page's tables: one renderer for both
+    results = load_results(out / "benchmarks.json")
+    for render in (report.render_attention_times, report.render_decode, report.render_kv_cache):
+        assert render(results, "en") in markdown, render.__name__
 
 
 def test_svg_is_well_formed_and_labelled(quick_run: tuple[Path, str]) -> None:
@@ -183,6 +181,8 @@ def test_svg_is_well_formed_and_labelled(quick_run: tuple[Path, str]) -> None:
     for name in ATTENTION_VARIANTS:
         assert name in texts, name
     assert len(list(root.iter("{http://www.w3.org/2000/svg}rect"))) > len(ATTENTION_VARIANTS)
+    results = load_results(out / "benchmarks.json")
+    assert (out / "benchmarks.svg").read_text(encoding="utf-8") == report.to_svg(results)
 
 
 def test_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
