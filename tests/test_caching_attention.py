@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 from torch import nn
 
 import llm_attention as la
-from llm_attention.caching_attention import CachingAttention
 
 NAMES = names(caches=True)
 
 
 def test_every_caching_class_is_covered() -> None:
+    from llm_attention.caching_attention import CachingAttention
+
     caching = {
         getattr(la, name)
         for name in la.__all__
@@ -296,7 +297,6 @@ def test_the_cache_dtype_rule_across_the_autocast_boundary(
         reference = module(x)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast_first):
             first = feed(module, x[:, :6], pieces)
-        assert all(getattr(module, n).dtype == torch.float32 for n in module._cache_buffers)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not autocast_first):
             rest = feed(module, x[:, 6:], pieces)
     assert all(getattr(module, n).dtype == torch.float32 for n in module._cache_buffers)
