@@ -8,6 +8,8 @@ The modules follow the chapter's order:
 - ``llm_attention.ch3_6_multihead_attention``: 3.6, multi-head attention
 - ``llm_attention.exercise_check``: the checker of the exercise "Write MultiHeadAttention
   yourself" (3.6.2)
+- ``llm_attention.caching_attention``: the two bases the classes beyond 3.6.2 are built on
+  (``AttentionBase``, ``CachingAttention``; imported from the submodule)
 - ``llm_attention.beyond_sdpa``: beyond 3.6.2, the same attention on PyTorch's fused kernel
 - ``llm_attention.beyond_kv_cache``: beyond 3.6.2, a key-value cache for generating text
 - ``llm_attention.beyond_gqa``: beyond 3.6.2, grouped-query attention and KV-cache sizes

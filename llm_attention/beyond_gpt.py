@@ -212,6 +212,11 @@ class GPTModel(nn.Module):
             attention.reset_cache()
         self.num_cached_tokens = 0
 
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        """Load as ``nn.Module`` does; the layers empty their caches, so the count restarts."""
+        super()._load_from_state_dict(*args, **kwargs)
+        self.num_cached_tokens = 0
+
     def cache_nbytes(self) -> int:
         """Bytes held by all layers' caches right now."""
         return sum(int(attention.cache_nbytes()) for attention in self._attention_modules())

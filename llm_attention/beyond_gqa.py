@@ -13,30 +13,18 @@ heads instead of ``num_heads``, which shrinks the cache by
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
-from llm_attention.beyond_kv_cache import (
-    CacheProtocol,
-    attend,
-    begin_cached_call,
-    merge_heads,
-    new_cache,
-)
-from llm_attention.ch3_5_causal_attention import causal_mask
-from llm_attention.checks import (
-    check_bool,
-    check_dropout,
-    check_heads,
-    check_kv_groups,
-    check_positive_int,
-    check_tokens,
-)
+from llm_attention.caching_attention import CachingAttention
+from llm_attention.checks import check_kv_groups, check_positive_int
 
 __all__ = ["GroupedQueryAttention", "compare_kv_cache_bytes", "kv_cache_bytes"]
 
 
-class GroupedQueryAttention(CacheProtocol, nn.Module):
+class GroupedQueryAttention(CachingAttention):
     """Causal multi-head attention whose key/value heads are shared by groups of query heads.
 
     It exists to show how modern LLMs cut the memory of the KV cache: compared
@@ -54,11 +42,16 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
     shapes, so ``load_state_dict(mha.state_dict())`` works); with
     ``num_kv_groups == 1`` it is multi-query attention.
 
+    It is [`CachingAttention`][llm_attention.caching_attention.CachingAttention] with
+    narrower key/value projections: it overrides how keys and values are made (one head per
+    group, shared by its query heads), what the cache holds (only the groups) and how the
+    cached attention reads them (each group's query heads as extra rows of one query, so
+    the cached keys are read once, not copied ``group_size`` times). The cache protocol,
+    the dtype rule and the rest are the base's.
+
     Note:
-        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
-        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
-        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
-        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+        A NaN or inf in one token's input reaches the outputs of the earlier tokens too:
+        see the note of [`AttentionBase`][llm_attention.caching_attention.AttentionBase].
 
     Args:
         d_in: size of each input embedding.
@@ -80,8 +73,6 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
           weights are ``(b, num_heads, num_tokens, num_cached_tokens + num_tokens)``
     """
 
-    mask: torch.Tensor
-    _cache_buffers = ("cache_k", "cache_v")
     cache_k: torch.Tensor | None
     cache_v: torch.Tensor | None
 
@@ -95,114 +86,54 @@ class GroupedQueryAttention(CacheProtocol, nn.Module):
         num_kv_groups: int,
         qkv_bias: bool = False,
     ) -> None:
-        super().__init__()
-        self.d_in = check_positive_int("d_in", d_in)
-        self.d_out = check_positive_int("d_out", d_out)
-        self.context_length = check_positive_int("context_length", context_length)
-        check_dropout(dropout)
-        self.num_heads = check_positive_int("num_heads", num_heads)
-        self.head_dim = check_heads(d_out, num_heads)
+        # the variant's own argument, checked and kept before the base builds the projections
         self.num_kv_groups = check_positive_int("num_kv_groups", num_kv_groups)
-        self.group_size = check_kv_groups(num_heads, num_kv_groups)
-        check_bool("qkv_bias", qkv_bias)
-        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_key = nn.Linear(d_in, num_kv_groups * self.head_dim, bias=qkv_bias)
-        self.W_value = nn.Linear(d_in, num_kv_groups * self.head_dim, bias=qkv_bias)
-        self.out_proj = nn.Linear(d_out, d_out)
-        self.dropout = nn.Dropout(dropout)
-        self.register_buffer("mask", causal_mask(context_length))
-        self.register_buffer("cache_k", None, persistent=False)
-        self.register_buffer("cache_v", None, persistent=False)
-        self.num_cached_tokens = 0
+        super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
 
-    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``forward(x)``: causal attention over ``x``'s tokens, no cache."""
-        check_tokens(
-            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
-        )
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
-        b, num_tokens, _ = x.shape
+    def _build_key_value(self, qkv_bias: bool) -> None:
+        """``W_key`` and ``W_value``: ``d_in -> num_kv_groups * head_dim``."""
+        self.group_size = check_kv_groups(self.num_heads, self.num_kv_groups)
+        width = self.num_kv_groups * self.head_dim
+        self.W_key = nn.Linear(self.d_in, width, bias=qkv_bias)
+        self.W_value = nn.Linear(self.d_in, width, bias=qkv_bias)
 
-        # 1) project: queries (b, num_tokens, d_in) -> (b, num_tokens, d_out);
-        # keys and values (b, num_tokens, d_in) -> (b, num_tokens, num_kv_groups * head_dim)
-        queries: torch.Tensor = self.W_query(x)
-        keys: torch.Tensor = self.W_key(x)
-        values: torch.Tensor = self.W_value(x)
-
-        # 2) split into heads:
-        # (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
-        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+    def _keys_values(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One key/value head per group, shared by its query heads (``g = h // group_size``)."""
         # (b, num_tokens, num_kv_groups * head_dim) -> (b, num_kv_groups, num_tokens, head_dim)
-        keys = keys.view(b, num_tokens, self.num_kv_groups, self.head_dim).transpose(1, 2)
-        values = values.view(b, num_tokens, self.num_kv_groups, self.head_dim).transpose(1, 2)
-
-        # 2b) share each key/value head with its group of query heads, g = h // group_size:
-        # (b, num_kv_groups, num_tokens, head_dim) -> (b, num_heads, num_tokens, head_dim)
+        keys, values = self._cache_entries(x)
+        # -> (b, num_heads, num_tokens, head_dim)
         keys = keys.repeat_interleave(self.group_size, dim=1)
         values = values.repeat_interleave(self.group_size, dim=1)
+        return keys, values
 
-        # 3) attend in every head at once: (b, num_heads, num_tokens, num_tokens)
-        attn_scores = queries @ keys.transpose(2, 3)
-        # mask[:num_tokens, :num_tokens], its columns copied so that torch.export can keep
-        # num_tokens dynamic (3.5.3); in place, as in the book: attn_scores is a fresh tensor
-        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)
-        attn_scores.masked_fill_(mask, -torch.inf)
-        attn_weights = torch.softmax(attn_scores / self.head_dim**0.5, dim=-1)
-        attn_weights = self.dropout(attn_weights)
+    def _cache_shape(self, batch_size: int) -> tuple[int, ...]:
+        """Only the groups are cached: ``(b, num_kv_groups, context_length, head_dim)``."""
+        return (batch_size, self.num_kv_groups, self.context_length, self.head_dim)
 
-        # 4) weight the values and merge the heads:
-        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
-        #                                     -> (b, num_tokens, d_out)
-        context_vec = (attn_weights @ values).transpose(1, 2)
-        context_vec = context_vec.contiguous().view(b, num_tokens, self.d_out)
-        # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
-        context_vec = self.out_proj(context_vec)
+    def _cache_entries(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Keys and values of the new tokens, one head per group."""
+        groups = self.num_kv_groups
+        return self._split_heads(self.W_key(x), groups), self._split_heads(self.W_value(x), groups)
 
-        if unbatched:
-            context_vec, attn_weights = context_vec.squeeze(0), attn_weights.squeeze(0)
-        return context_vec, attn_weights
-
-    def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``forward(x, use_cache=True)``: the new tokens attend to the cached groups."""
-        x, unbatched, start = begin_cached_call(self, x, self.cache_k)
-        b, num_tokens, _ = x.shape
-        end = start + num_tokens
-        groups, size = self.num_kv_groups, self.group_size
-
-        # 1) project the new tokens and 2) split them into heads: queries
-        # (b, num_heads, num_tokens, head_dim), keys and values (b, num_kv_groups, ...)
-        queries = self.W_query(x).view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        keys = self.W_key(x).view(b, num_tokens, groups, self.head_dim).transpose(1, 2)
-        values = self.W_value(x).view(b, num_tokens, groups, self.head_dim).transpose(1, 2)
-
-        # 2b) cache only the groups: (b, num_kv_groups, context_length, head_dim)
-        if self.cache_k is None or self.cache_v is None:
-            cache_shape = (b, groups, self.context_length, self.head_dim)
-            self.cache_k = new_cache(keys, cache_shape)
-            self.cache_v = new_cache(values, cache_shape)
-        self.cache_k[:, :, start:end] = keys
-        self.cache_v[:, :, start:end] = values
-        self.num_cached_tokens = end
-
-        # 3) a group's query heads (h = g * group_size + i) become extra rows of one query:
+    def _attend_cached(
+        self,
+        queries: torch.Tensor,
+        cached: tuple[torch.Tensor, ...],
+        blocked: torch.Tensor,
+        **options: Any,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A group's query heads (``h = g * group_size + i``) become extra rows of one query."""
+        keys, values = cached  # (b, num_kv_groups, end, head_dim)
+        b, _, num_tokens, head_dim = queries.shape
+        end = keys.shape[-2]
         # (b, num_heads, num_tokens, head_dim) -> (b, num_kv_groups, group_size * num_tokens, ...)
-        # so each group's cached keys are read once, not copied group_size times
-        stacked = queries.reshape(b, groups, size * num_tokens, self.head_dim)
-        blocked = self.mask[start:end, :end].repeat(size, 1)  # the same rows for every head
-        context, attn_weights = attend(
-            stacked,
-            self.cache_k[:, :, :end],
-            self.cache_v[:, :, :end],
-            blocked,
-            self.head_dim,
-            self.dropout,
-        )
-        # 4) back to one row per query head, then merge and mix the heads
-        context = context.view(b, self.num_heads, num_tokens, self.head_dim)
-        attn_weights = attn_weights.view(b, self.num_heads, num_tokens, end)
-        return merge_heads(context, self.out_proj, attn_weights, unbatched)
+        stacked = queries.reshape(b, self.num_kv_groups, self.group_size * num_tokens, head_dim)
+        rows = blocked.repeat(self.group_size, 1)  # the same rows for every head of a group
+        context, attn_weights = self._attend(stacked, keys, values, rows)
+        assert attn_weights is not None
+        # back to one row per query head
+        context = context.view(b, self.num_heads, num_tokens, head_dim)
+        return context, attn_weights.view(b, self.num_heads, num_tokens, end)
 
 
 def kv_cache_bytes(

@@ -17,31 +17,18 @@ to show the idea.
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import torch
 from torch import nn
 
-from llm_attention.beyond_kv_cache import (
-    CacheProtocol,
-    attend,
-    begin_cached_call,
-    merge_heads,
-    new_cache,
-)
-from llm_attention.ch3_5_causal_attention import causal_mask
-from llm_attention.checks import (
-    check_bool,
-    check_dropout,
-    check_heads,
-    check_positive_int,
-    check_tokens,
-)
+from llm_attention.caching_attention import CachingAttention
+from llm_attention.checks import check_bool, check_positive_int
 
 __all__ = ["MultiHeadLatentAttention"]
 
 
-class MultiHeadLatentAttention(CacheProtocol, nn.Module):
+class MultiHeadLatentAttention(CachingAttention):
     """Causal multi-head attention whose keys and values come from one cached latent vector.
 
     Compared with [`MultiHeadAttention`][llm_attention.MultiHeadAttention], ``W_key`` and
@@ -58,8 +45,8 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
     and the output is ``concat(head_1, ..., head_H) W_o + b_o``.
 
     The cache (``forward(x, use_cache=True)``,
-    [`reset_cache`][llm_attention.beyond_kv_cache.CacheProtocol.reset_cache],
-    [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes]) holds only
+    [`reset_cache`][llm_attention.caching_attention.CachingAttention.reset_cache],
+    [`cache_nbytes`][llm_attention.caching_attention.CachingAttention.cache_nbytes]) holds only
     ``cache_c``, the latents of shape
     ``(b, context_length, latent_dim)``. A cached call has two equivalent forms:
 
@@ -72,11 +59,14 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
 
     The uncached forward (training, prefill) builds keys and values explicitly.
 
+    It is [`CachingAttention`][llm_attention.caching_attention.CachingAttention] with other
+    key and value projections: it overrides how keys and values are made, what the cache
+    holds (the latents) and how the cached attention reads them (the two forms above).
+    The cache protocol, the dtype rule and the rest are the base's.
+
     Note:
-        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
-        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
-        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
-        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+        A NaN or inf in one token's input reaches the outputs of the earlier tokens too:
+        see the note of [`AttentionBase`][llm_attention.caching_attention.AttentionBase].
 
     Args:
         d_in: size of each input embedding.
@@ -99,7 +89,6 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
           first cached call
     """
 
-    mask: torch.Tensor
     _cache_buffers = ("cache_c",)
     cache_c: torch.Tensor | None
 
@@ -113,29 +102,20 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
         latent_dim: int,
         qkv_bias: bool = False,
     ) -> None:
-        super().__init__()
-        self.d_in = check_positive_int("d_in", d_in)
-        self.d_out = check_positive_int("d_out", d_out)
-        self.context_length = check_positive_int("context_length", context_length)
-        check_dropout(dropout)
-        self.num_heads = check_positive_int("num_heads", num_heads)
-        self.head_dim = check_heads(d_out, num_heads)
+        # the variant's own argument, checked and kept before the base builds the projections
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
-        check_bool("qkv_bias", qkv_bias)
-        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_kv_down = nn.Linear(d_in, latent_dim, bias=qkv_bias)  # x -> c_kv, cached
-        self.W_key_up = nn.Linear(latent_dim, d_out, bias=False)  # c_kv -> keys
-        self.W_value_up = nn.Linear(latent_dim, d_out, bias=False)  # c_kv -> values
-        self.out_proj = nn.Linear(d_out, d_out)
-        self.dropout = nn.Dropout(dropout)
-        self.register_buffer("mask", causal_mask(context_length))
-        self.register_buffer("cache_c", None, persistent=False)
-        self.num_cached_tokens = 0
+        super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
 
-    def _split(self, t: torch.Tensor) -> torch.Tensor:
-        """``(b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)``."""
-        b, num_tokens, _ = t.shape
-        return t.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+    def _build_key_value(self, qkv_bias: bool) -> None:
+        """``W_kv_down``: ``d_in -> latent_dim``; ``W_key_up``, ``W_value_up``: ``-> d_out``."""
+        self.W_kv_down = nn.Linear(self.d_in, self.latent_dim, bias=qkv_bias)  # x -> c_kv, cached
+        self.W_key_up = nn.Linear(self.latent_dim, self.d_out, bias=False)  # c_kv -> keys
+        self.W_value_up = nn.Linear(self.latent_dim, self.d_out, bias=False)  # c_kv -> values
+
+    def _keys_values(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Through the latent: ``(b, n, d_in) -> c_kv (b, n, latent_dim) -> (b, n, d_out)``."""
+        latent = self.W_kv_down(x)
+        return self._split_heads(self.W_key_up(latent)), self._split_heads(self.W_value_up(latent))
 
     @overload
     def forward(
@@ -168,72 +148,42 @@ class MultiHeadLatentAttention(CacheProtocol, nn.Module):
         ``absorb`` chooses the form of a cached call (see the class); without the
         cache it has no effect.
         """
-        check_bool("use_cache", use_cache)
         check_bool("absorb", absorb)
-        check_bool("return_attn_weights", return_attn_weights)
-        if use_cache:
-            context_vec, attn_weights = self._cached_forward(x, absorb)
-        else:
-            context_vec, attn_weights = self._full_forward(x)
-        if return_attn_weights:
-            return context_vec, attn_weights
-        return context_vec
+        return self._forward(x, use_cache, return_attn_weights, absorb=absorb)
 
-    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        check_tokens(
-            x, d_in=self.d_in, context_length=self.context_length, dtype=self.W_query.weight.dtype
-        )
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)
-        num_tokens = x.shape[1]
-        # 1) queries as in 3.6.2; keys and values through the latent:
-        # (b, num_tokens, d_in) -> c_kv (b, num_tokens, latent_dim) -> (b, num_tokens, d_out)
-        latent = self.W_kv_down(x)
-        queries = self._split(self.W_query(x))
-        keys = self._split(self.W_key_up(latent))
-        values = self._split(self.W_value_up(latent))
-        # 2) causal attention in every head, then merge and mix the heads
-        mask = self.mask[:num_tokens].narrow_copy(1, 0, num_tokens)  # as in 3.5.3
-        context, attn_weights = attend(queries, keys, values, mask, self.head_dim, self.dropout)
-        return merge_heads(context, self.out_proj, attn_weights, unbatched)
+    def _cache_shape(self, batch_size: int) -> tuple[int, ...]:
+        """Only the latents are cached: ``(b, context_length, latent_dim)``."""
+        return (batch_size, self.context_length, self.latent_dim)
 
-    def _cached_forward(
-        self, x: torch.Tensor, absorb: bool = True
+    def _cache_entries(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The new tokens' latents ``c_kv``: ``(b, num_tokens, latent_dim)``."""
+        return (self.W_kv_down(x),)
+
+    def _attend_cached(
+        self,
+        queries: torch.Tensor,
+        cached: tuple[torch.Tensor, ...],
+        blocked: torch.Tensor,
+        absorb: bool = True,
+        **options: Any,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        x, unbatched, start = begin_cached_call(self, x, self.cache_c)
-        b, num_tokens, _ = x.shape
-        end = start + num_tokens
-
-        # 1) cache only the latents: (b, num_tokens, latent_dim) -> cache (b, context_length, ...)
-        latent = self.W_kv_down(x)
-        if self.cache_c is None:
-            self.cache_c = new_cache(latent, (b, self.context_length, self.latent_dim))
-        self.cache_c[:, start:end] = latent
-        self.num_cached_tokens = end
-        cached = self.cache_c[:, :end]  # (b, end, latent_dim)
-        queries = self._split(self.W_query(x))  # (b, num_heads, num_tokens, head_dim)
-        blocked = self.mask[start:end, :end]
-
+        """Attend over the cached latents ``(b, end, latent_dim)``, absorbed or rebuilt."""
+        (latents,) = cached
         if not absorb:
-            # 2) rebuild every cached token's keys and values: (b, num_heads, end, head_dim)
-            keys = self._split(self.W_key_up(cached))
-            values = self._split(self.W_value_up(cached))
-            context, attn_weights = attend(
-                queries, keys, values, blocked, self.head_dim, self.dropout
-            )
-            return merge_heads(context, self.out_proj, attn_weights, unbatched)
-
-        # 2) absorb the key up-projection into the query: q_h K_h^T = (q_h U_h) c_kv^T, with
+            # rebuild every cached token's keys and values: (b, num_heads, end, head_dim)
+            keys = self._split_heads(self.W_key_up(latents))
+            values = self._split_heads(self.W_value_up(latents))
+            context, attn_weights = self._attend(queries, keys, values, blocked)
+            assert attn_weights is not None
+            return context, attn_weights
+        # absorb the key up-projection into the query: q_h K_h^T = (q_h U_h) c_kv^T, with
         # U_h (head_dim, latent_dim) the head's rows of W_key_up.weight
         up_k = self.W_key_up.weight.view(self.num_heads, self.head_dim, self.latent_dim)
         up_v = self.W_value_up.weight.view(self.num_heads, self.head_dim, self.latent_dim)
         latent_queries = queries @ up_k  # (b, num_heads, num_tokens, latent_dim)
-        shared = cached.unsqueeze(1)  # (b, 1, end, latent_dim): one latent for every head
-        # 3) score against the latents, and weight the latents, not the values
-        latent_context, attn_weights = attend(
-            latent_queries, shared, shared, blocked, self.head_dim, self.dropout
-        )
-        # 4) the value up-projection after the weighted sum: (..., latent_dim) -> (..., head_dim)
-        context = latent_context @ up_v.transpose(1, 2)
-        return merge_heads(context, self.out_proj, attn_weights, unbatched)
+        shared = latents.unsqueeze(1)  # (b, 1, end, latent_dim): one latent for every head
+        # score against the latents, and weight the latents, not the values
+        latent_context, attn_weights = self._attend(latent_queries, shared, shared, blocked)
+        assert attn_weights is not None
+        # the value up-projection after the weighted sum: (..., latent_dim) -> (..., head_dim)
+        return latent_context @ up_v.transpose(1, 2), attn_weights

@@ -17,20 +17,22 @@ from typing import Literal, NoReturn, overload
 import torch
 from torch.nn.functional import scaled_dot_product_attention
 
-from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
-from llm_attention.checks import check_bool, check_tokens
+from llm_attention.caching_attention import AttentionBase
+from llm_attention.checks import check_bool
 
 __all__ = ["SDPAMultiHeadAttention"]
 
 
-class SDPAMultiHeadAttention(MultiHeadAttention):
+class SDPAMultiHeadAttention(AttentionBase):
     """The chapter's ``MultiHeadAttention`` computed with ``scaled_dot_product_attention``.
 
     It exists to show that the chapter's hand-written attention and PyTorch's
-    fused kernel are the same computation: the constructor, the parameters
+    fused kernel are the same computation: the constructor arguments, the parameters
     (``W_query``, ``W_key``, ``W_value``, ``out_proj``) and the ``mask`` buffer
-    are inherited unchanged, so ``load_state_dict(mha.state_dict())`` works and
-    gives the same outputs; only the attention step is one fused call. For each
+    are the chapter's, so ``load_state_dict(mha.state_dict())`` works and
+    gives the same outputs; only the attention step is one fused call. It is
+    [`AttentionBase`][llm_attention.caching_attention.AttentionBase] with that one step
+    overridden. For each
     head ``h``:
 
     ``head_h = dropout(softmax(mask(Q_h K_h^T) / sqrt(head_dim))) V_h``
@@ -44,18 +46,20 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
       them; ``return_attn_weights=True`` raises ``ValueError`` (load the same
       ``state_dict`` into a [`MultiHeadAttention`][llm_attention.MultiHeadAttention] to look
       at them);
-    - causality comes from ``is_causal=True``; the inherited ``mask`` buffer is
+    - causality comes from ``is_causal=True``; the ``mask`` buffer is
       kept only so the ``state_dict`` matches the chapter class;
+    - it has no key-value cache: a cached call returns the attention weights on request
+      (the cache protocol of
+      [`CachingAttention`][llm_attention.caching_attention.CachingAttention]), and a
+      fused kernel has none to return;
     - in ``train()`` mode dropout is applied inside the kernel
       (``dropout_p=self.dropout.p``), with its own random numbers, so training
       outputs match the chapter class only in distribution; in ``eval()`` mode
       ``dropout_p`` is 0 and the outputs match to float32 rounding.
 
     Note:
-        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
-        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
-        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
-        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+        A NaN or inf in one token's input reaches the outputs of the earlier tokens too:
+        see the note of [`AttentionBase`][llm_attention.caching_attention.AttentionBase].
 
     Args:
         d_in: size of each input embedding.
@@ -69,8 +73,6 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
         - input ``x``: ``(b, num_tokens, d_in)``, or unbatched ``(num_tokens, d_in)``
         - output: ``(b, num_tokens, d_out)`` (or ``(num_tokens, d_out)``)
     """
-
-    mask: torch.Tensor
 
     @overload
     def forward(
@@ -87,47 +89,26 @@ class SDPAMultiHeadAttention(MultiHeadAttention):
                 "scaled_dot_product_attention never materialises them; load the same "
                 "state_dict into MultiHeadAttention to inspect the weights"
             )
-        check_tokens(
-            x,
-            d_in=self.W_query.in_features,
-            context_length=int(self.mask.shape[0]),
-            dtype=self.W_query.weight.dtype,
-        )
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)  # (num_tokens, d_in) -> (1, num_tokens, d_in)
-        b, num_tokens, _ = x.shape
+        context_vec, _ = self._full_forward(x)
+        return context_vec
 
-        # 1) project: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
-        keys: torch.Tensor = self.W_key(x)
-        queries: torch.Tensor = self.W_query(x)
-        values: torch.Tensor = self.W_value(x)
+    def _attend(
+        self,
+        queries: torch.Tensor,
+        keys: torch.Tensor,
+        values: torch.Tensor,
+        blocked: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Steps 3 and 4 in one fused call, which never materialises the weights.
 
-        # 2) split into heads:
-        # (b, num_tokens, d_out) -> (b, num_tokens, num_heads, head_dim)
-        #                        -> (b, num_heads, num_tokens, head_dim)
-        keys = keys.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        queries = queries.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-        values = values.view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
-
-        # 3) + 4) attend and weight the values in one fused call; its default scale
-        # is 1 / sqrt(head_dim), as in the chapter:
-        # (b, num_heads, num_tokens, head_dim) -> (b, num_heads, num_tokens, head_dim)
-        context_vec: torch.Tensor = scaled_dot_product_attention(
+        ``blocked`` is the causal mask of ``x``'s tokens; the kernel makes it itself
+        (``is_causal=True``). Its default scale is ``1 / sqrt(head_dim)``, as in the chapter.
+        """
+        context: torch.Tensor = scaled_dot_product_attention(
             queries,
             keys,
             values,
             dropout_p=self.dropout.p if self.training else 0.0,
             is_causal=True,
         )
-
-        # merge the heads:
-        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, num_heads, head_dim)
-        #                                     -> (b, num_tokens, d_out)
-        context_vec = context_vec.transpose(1, 2).contiguous().view(b, num_tokens, self.d_out)
-        # 5) mix the heads: (b, num_tokens, d_out) -> (b, num_tokens, d_out)
-        context_vec = self.out_proj(context_vec)
-
-        if unbatched:
-            context_vec = context_vec.squeeze(0)
-        return context_vec
+        return context, None

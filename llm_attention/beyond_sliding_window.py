@@ -13,18 +13,11 @@ tokens). Only the mask changes, so the module is
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import Any
 
-from llm_attention.beyond_kv_cache import (
-    CacheProtocol,
-    attend,
-    begin_cached_call,
-    full_forward,
-    merge_heads,
-    new_cache,
-)
-from llm_attention.ch3_6_multihead_attention import MultiHeadAttention
+import torch
+
+from llm_attention.caching_attention import CachingAttention
 from llm_attention.checks import check_positive_int
 
 __all__ = ["SlidingWindowAttention", "sliding_window_mask"]
@@ -57,15 +50,7 @@ def sliding_window_mask(
     return future | distant_past
 
 
-def _rebuild_band(module: nn.Module, incompatible_keys: object) -> None:
-    """``load_state_dict`` post-hook: recompute the band mask where the buffer lives."""
-    assert isinstance(module, SlidingWindowAttention)
-    module.mask = sliding_window_mask(
-        module.context_length, module.window_size, device=module.mask.device
-    )
-
-
-class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):  # type: ignore[misc]
+class SlidingWindowAttention(CachingAttention):
     """Causal multi-head attention in which each token sees at most ``window_size`` tokens.
 
     It adds locality to [`MultiHeadAttention`][llm_attention.MultiHeadAttention]: the cost of
@@ -81,34 +66,37 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):  # type: ignore
     ``window_size >= num_tokens`` nothing extra is hidden and the output equals
     [`MultiHeadAttention`][llm_attention.MultiHeadAttention]'s.
 
+    It is [`CachingAttention`][llm_attention.caching_attention.CachingAttention] with
+    another mask and another cache: it overrides which positions are blocked (the band)
+    and how the cache is kept and read (the rolling buffer below). The cache protocol,
+    the dtype rule and the rest are the base's.
+
     The ``mask`` buffer is non-persistent here: it follows from ``window_size``,
     so it is rebuilt by the constructor and after every ``load_state_dict``
     (which makes the meta-device loading pattern safe) rather than saved. Loading a
     [`MultiHeadAttention`][llm_attention.MultiHeadAttention] checkpoint therefore needs
     ``strict=False`` (its causal ``mask`` is then reported as unexpected and
-    ignored, instead of silently replacing the band).
+    ignored, instead of silently replacing the band). ``window_size`` is read-only:
+    the band and the rolling buffer are built from it, so another window is another
+    module (build one and load this one's ``state_dict`` into it).
 
     It generates with a key-value cache (``forward(x, use_cache=True)``,
-    [`reset_cache`][llm_attention.beyond_kv_cache.CacheProtocol.reset_cache],
-    [`cache_nbytes`][llm_attention.beyond_kv_cache.CacheProtocol.cache_nbytes]) that is a
+    [`reset_cache`][llm_attention.caching_attention.CachingAttention.reset_cache],
+    [`cache_nbytes`][llm_attention.caching_attention.CachingAttention.cache_nbytes]) that is a
     *rolling buffer*: no query ever sees a key more than ``window_size - 1``
     positions back, so the cache keeps only the last
     ``slots = min(window_size, context_length)`` positions, position ``p`` in slot
     ``p % slots``, and its memory stops growing once the sequence is longer than
-    the window. A cached call first
-    attends from its new tokens to the cached positions still in their window
-    together with the new tokens themselves (so a chunk longer than the window
-    is correct: its early tokens' keys are used before the buffer overwrites
-    them), and only then writes the last ``slots`` new keys and values. A single
-    new token, the usual decoding step, is written first instead, into the slot of
-    the one position that has just left the window, and then attends to the buffer
-    where it lies, without copying it.
+    the window. A cached call, whatever its number of tokens, first attends from its
+    new tokens to the cached positions, where they lie in the buffer, and to the new
+    tokens themselves, with the band built from absolute positions (so a chunk longer
+    than the window is correct: its early tokens' keys are used before the buffer
+    overwrites them); only then does it write the last ``slots`` new keys and values
+    over the oldest slots.
 
     Note:
-        A NaN or inf in any token's input makes the outputs of the earlier tokens NaN
-        too. The mask gives the later token a weight of exactly 0, and ``0 * nan`` is
-        NaN, not 0; PyTorch's ``scaled_dot_product_attention`` behaves the same way.
-        Check ``torch.isfinite(x).all()`` first if the input may hold such values.
+        A NaN or inf in one token's input reaches the outputs of the earlier tokens too:
+        see the note of [`AttentionBase`][llm_attention.caching_attention.AttentionBase].
 
     Args:
         d_in: size of each input embedding.
@@ -127,15 +115,15 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):  # type: ignore
           zero outside the band; with the cache,
           ``(b, num_heads, num_tokens, num_kept + num_tokens)`` over the positions
           ``start - num_kept .. end - 1`` in order, where ``num_kept =
-          min(start, slots)`` cached positions were read
+          min(start, slots)`` cached positions were read, whatever ``num_tokens`` is
+          (a cached position outside a token's window has weight 0)
         - ``cache_k``, ``cache_v``: ``(b, num_heads, slots, head_dim)``, or ``None``
           before the first cached call
     """
 
-    _cache_buffers = ("cache_k", "cache_v")
     cache_k: torch.Tensor | None
     cache_v: torch.Tensor | None
-    mask: torch.Tensor
+    _mask_in_state_dict = False  # the band follows from window_size
 
     def __init__(
         self,
@@ -147,99 +135,88 @@ class SlidingWindowAttention(CacheProtocol, MultiHeadAttention):  # type: ignore
         window_size: int,
         qkv_bias: bool = False,
     ) -> None:
-        window_size = check_positive_int("window_size", window_size)
+        # the variant's own argument, checked and kept before the base builds the mask
+        self._window_size = check_positive_int("window_size", window_size)
         super().__init__(d_in, d_out, context_length, dropout, num_heads, qkv_bias)
-        self.d_in = d_in
-        self.context_length = context_length
-        self.window_size = window_size
-        # the band is Toeplitz, so forward's mask[:num_tokens, :num_tokens] is the
-        # band for num_tokens tokens, as for the causal mask
-        self.register_buffer(
-            "mask", sliding_window_mask(self.context_length, window_size), persistent=False
-        )
-        # The band is not in the state_dict, so loading cannot restore it: after the
-        # meta-device pattern (build on "meta", to_empty(), load_state_dict()) the buffer
-        # would hold uninitialised memory. Rebuild it from window_size after every load.
-        self.register_load_state_dict_post_hook(_rebuild_band)  # type: ignore[no-untyped-call]
-        self.slots = min(window_size, self.context_length)  # positions the rolling cache keeps
-        self.register_buffer("cache_k", None, persistent=False)
-        self.register_buffer("cache_v", None, persistent=False)
-        self.num_cached_tokens = 0
 
-    def _full_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return full_forward(self, x)
+    @property
+    def window_size(self) -> int:
+        """How many tokens each token attends to, itself included (read-only)."""
+        return self._window_size
 
-    def _cached_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``forward(x, use_cache=True)`` through the rolling buffer."""
-        x, unbatched, start = begin_cached_call(self, x, self.cache_k)
-        b, num_tokens, _ = x.shape
-        end = start + num_tokens
-        heads = (b, num_tokens, self.num_heads, self.head_dim)
-        queries = self.W_query(x).view(heads).transpose(1, 2)
-        keys = self.W_key(x).view(heads).transpose(1, 2)
-        values = self.W_value(x).view(heads).transpose(1, 2)
-        if self.cache_k is None or self.cache_v is None:
-            cache_shape = (b, self.num_heads, self.slots, self.head_dim)
-            self.cache_k = new_cache(keys, cache_shape)
-            self.cache_v = new_cache(values, cache_shape)
-
-        device = x.device
-        if num_tokens == 1:
-            return self._decode_step(queries, keys, values, start, unbatched)
-
-        # 1) read the cached positions start-kept .. start-1 in order (position p is in
-        # slot p % slots), and put the new tokens after them
-        kept = min(start, self.slots)
-        old = torch.arange(start - kept, start, device=device) % self.slots
-        all_keys = torch.cat((self.cache_k.index_select(2, old), keys), dim=2)
-        all_values = torch.cat((self.cache_v.index_select(2, old), values), dim=2)
-
-        # 2) the band from absolute positions: query p sees key j when p - window < j <= p
-        query_pos = torch.arange(start, end, device=device).unsqueeze(1)
-        key_pos = torch.arange(start - kept, end, device=device).unsqueeze(0)
-        blocked = (key_pos > query_pos) | (key_pos <= query_pos - self.window_size)
-        context, attn_weights = attend(
-            queries, all_keys, all_values, blocked, self.head_dim, self.dropout
+    @window_size.setter
+    def window_size(self, value: object) -> None:
+        raise AttributeError(
+            "window_size is read-only: the band mask and the rolling cache are built from "
+            "it; build a new SlidingWindowAttention(..., window_size=...) and load this "
+            "module's state_dict into it"
         )
 
-        # 3) only now overwrite the oldest slots with the newest (at most `slots`) tokens
-        write = min(num_tokens, self.slots)
-        slots = torch.arange(end - write, end, device=device) % self.slots
-        self.cache_k.index_copy_(2, slots, keys[:, :, num_tokens - write :])
-        self.cache_v.index_copy_(2, slots, values[:, :, num_tokens - write :])
-        self.num_cached_tokens = end
-        return merge_heads(context, self.out_proj, attn_weights, unbatched)
+    @property
+    def slots(self) -> int:
+        """The positions the rolling cache keeps: ``min(window_size, context_length)``."""
+        return min(self._window_size, self.context_length)
 
-    def _decode_step(
+    def _build_mask(self) -> torch.Tensor:
+        """The band; Toeplitz, so ``mask[:n, :n]`` is the band for ``n`` tokens."""
+        return sliding_window_mask(self.context_length, self._window_size)
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        """Load, empty the cache, and rebuild the band where the buffer lives.
+
+        The band is not in the ``state_dict``, so loading cannot restore it: after the
+        meta-device pattern (build on "meta", ``to_empty()``, ``load_state_dict()``) the
+        buffer would hold uninitialised memory.
+        """
+        super()._load_from_state_dict(*args, **kwargs)
+        self.mask = sliding_window_mask(
+            self.context_length, self._window_size, device=self.mask.device
+        )
+
+    def _cache_shape(self, batch_size: int) -> tuple[int, ...]:
+        """The rolling buffer: ``(b, num_heads, slots, head_dim)``."""
+        return (batch_size, self.num_heads, self.slots, self.head_dim)
+
+    def _cached_attention(
         self,
         queries: torch.Tensor,
-        keys: torch.Tensor,
-        values: torch.Tensor,
+        entries: tuple[torch.Tensor, ...],
+        caches: tuple[torch.Tensor, ...],
         start: int,
-        unbatched: bool,
+        **options: Any,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One new token: write it first, then attend to the buffer in place, with no copy.
+        """Attend to the buffer where it lies and to the new tokens; only then write."""
+        keys, values = entries
+        cache_k, cache_v = caches
+        num_tokens = keys.shape[-2]
+        end = start + num_tokens
+        slots, window, device = self.slots, self._window_size, queries.device
+        kept = min(start, slots)  # the filled slots, 0..kept-1
 
-        The write replaces position ``start - slots``, which no query from ``start`` on
-        sees. Afterwards every filled slot holds a position the new token sees: the
-        buffer holds at most ``slots <= window_size`` positions, up to ``start``.
-        """
-        assert self.cache_k is not None and self.cache_v is not None
-        slot = start % self.slots
-        self.cache_k[:, :, slot : slot + 1] = keys
-        self.cache_v[:, :, slot : slot + 1] = values
-        end = start + 1
-        self.num_cached_tokens = end
-        filled = min(end, self.slots)
-        context, attn_weights = attend(
-            queries,
-            self.cache_k[:, :, :filled],
-            self.cache_v[:, :, :filled],
-            None,
-            self.head_dim,
-            self.dropout,
+        # 1) the position each filled slot holds: the latest p < start with p % slots == s
+        held = start - slots + (torch.arange(kept, device=device) - start) % slots
+        query_pos = torch.arange(start, end, device=device).unsqueeze(1)
+        new_pos = query_pos.mT
+        # the band from absolute positions: query p sees key j when p - window < j <= p
+        blocked = torch.cat(
+            (held <= query_pos - window, (new_pos > query_pos) | (new_pos <= query_pos - window)),
+            dim=1,
         )
-        # the weights in position order: the oldest position is in slot end % slots
-        if filled == self.slots:
-            attn_weights = attn_weights.roll(-(end % self.slots), dims=-1)
-        return merge_heads(context, self.out_proj, attn_weights, unbatched)
+        # 2) scores against the buffer, in slot order, and against the new tokens
+        old_k, old_v = cache_k[:, :, :kept], cache_v[:, :, :kept]
+        attn_scores = torch.cat((queries @ old_k.mT, queries @ keys.mT), dim=-1)
+        attn_weights = self._attention_weights(attn_scores, blocked)
+        context = attn_weights[..., :kept] @ old_v + attn_weights[..., kept:] @ values
+
+        # 3) only now overwrite the oldest slots with the newest (at most `slots`) tokens
+        write = min(num_tokens, slots)
+        index = torch.arange(end - write, end, device=device) % slots
+        cache_k.index_copy_(2, index, keys[:, :, num_tokens - write :])
+        cache_v.index_copy_(2, index, values[:, :, num_tokens - write :])
+
+        # the weights in position order, start - kept .. end - 1: once every slot is
+        # filled, the oldest position, start - slots, is in slot start % slots
+        if kept == slots:
+            cached_part = attn_weights[..., :kept].roll(-(start % slots), dims=-1)
+            attn_weights = torch.cat((cached_part, attn_weights[..., kept:]), dim=-1)
+        return context, attn_weights

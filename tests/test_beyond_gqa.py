@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from attention_registry import CONTEXT, D_IN, D_OUT, HEADS, build, feed
 from torch.nn.functional import scaled_dot_product_attention
 
+import llm_attention as la
 from llm_attention import (
     GroupedQueryAttention,
     MultiHeadAttention,
@@ -244,3 +246,32 @@ def test_compare_kv_cache_bytes_clips_the_window_to_the_context() -> None:
         compare_kv_cache_bytes(
             num_layers=1, num_heads=4, head_dim=2, context_length=10, num_kv_groups=3, window_size=4
         )
+
+
+# ---------------------------------------------------------------- the cache of the groups
+def test_cached_gqa_with_one_group_per_head_is_cached_mha() -> None:
+    torch.manual_seed(1)
+    mha = la.KVCacheMultiHeadAttention(D_IN, D_OUT, CONTEXT, 0.0, HEADS).eval()
+    gqa = la.GroupedQueryAttention(D_IN, D_OUT, CONTEXT, 0.0, HEADS, num_kv_groups=HEADS).eval()
+    gqa.load_state_dict(mha.state_dict())
+    x = torch.randn(2, 11, D_IN)
+    torch.testing.assert_close(feed(gqa, x, [6, 1, 4]), feed(mha, x, [6, 1, 4]))
+
+
+@pytest.mark.parametrize("name", ["GroupedQueryAttention", "MultiQueryAttention"])
+def test_cached_gqa_matches_sdpa_with_enable_gqa_semantics(name: str) -> None:
+    m = build(name)
+    x = torch.randn(2, 10, D_IN)
+    with torch.no_grad():
+        q = m.W_query(x).view(2, 10, HEADS, -1).transpose(1, 2)
+        k = m.W_key(x).view(2, 10, m.num_kv_groups, -1).transpose(1, 2)
+        v = m.W_value(x).view(2, 10, m.num_kv_groups, -1).transpose(1, 2)
+        k = k.repeat_interleave(m.group_size, dim=1)
+        v = v.repeat_interleave(m.group_size, dim=1)
+        context = (
+            scaled_dot_product_attention(q, k, v, is_causal=True)
+            .transpose(1, 2)
+            .reshape(2, 10, D_OUT)
+        )
+        expected = m.out_proj(context)
+    torch.testing.assert_close(feed(m, x, [3, 1, 1, 5]), expected, atol=1e-5, rtol=0)

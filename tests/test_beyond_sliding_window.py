@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from attention_registry import CONTEXT, D_IN, D_OUT, HEADS, build, feed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.nn.functional import scaled_dot_product_attention
 
+import llm_attention as la
 from llm_attention import (
     MultiHeadAttention,
     SlidingWindowAttention,
@@ -208,3 +212,141 @@ def test_the_other_checks_are_the_chapter_ones() -> None:
         swa(torch.randn(1, 7, 4))
     with pytest.raises(ValueError, match="num_tokens must be >= 1"):
         sliding_window_mask(0, 3)
+
+
+# ---------------------------------------------------------------- the rolling cache
+def test_sliding_window_cache_stays_flat_past_the_window() -> None:
+    module = la.SlidingWindowAttention(D_IN, D_OUT, 64, 0.0, HEADS, window_size=8).eval()
+    sizes = []
+    with torch.no_grad():
+        for _ in range(64):
+            module(torch.randn(1, 1, D_IN), use_cache=True)
+            sizes.append(module.cache_nbytes())
+    assert len(set(sizes)) == 1  # allocated once, for the window, never grown
+    assert module.cache_k is not None and module.cache_k.shape[2] == 8
+    growing = la.KVCacheMultiHeadAttention(D_IN, D_OUT, 64, 0.0, HEADS)
+    with torch.no_grad():
+        growing(torch.randn(1, 1, D_IN), use_cache=True)
+    assert growing.cache_nbytes() == 8 * sizes[-1]  # 64 positions against 8
+
+
+def test_a_window_wider_than_the_context_caches_only_the_context() -> None:
+    module = la.SlidingWindowAttention(D_IN, D_OUT, 6, 0.0, HEADS, window_size=50).eval()
+    with torch.no_grad():
+        module(torch.randn(1, 6, D_IN), use_cache=True)
+    assert (
+        module.cache_nbytes()
+        == la.kv_cache_bytes(
+            num_layers=1,
+            context_length=6,
+            batch_size=1,
+            num_kv_heads=HEADS,
+            head_dim=D_OUT // HEADS,
+            bytes_per_element=4,
+        )
+        == 2 * 6 * D_OUT * 4
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    window=st.integers(1, 12),
+    chunks=st.lists(st.integers(1, 20), min_size=1, max_size=6).filter(lambda c: sum(c) <= 40),
+    seed=st.integers(0, 2**16),
+)
+def test_rolling_buffer_is_right_for_every_chunk_size_and_window(
+    window: int, chunks: list[int], seed: int
+) -> None:
+    # chunks up to 20 tokens against windows down to 1: prefill chunks longer than the window
+    torch.manual_seed(seed)
+    module = la.SlidingWindowAttention(D_IN, D_OUT, 40, 0.0, HEADS, window).eval()
+    x = torch.randn(2, sum(chunks), D_IN)
+    with torch.no_grad():
+        full = module(x)
+    torch.testing.assert_close(feed(module, x, chunks), full, atol=1e-5, rtol=0)
+
+
+def test_a_prefill_longer_than_the_window_then_decoding() -> None:
+    module = la.SlidingWindowAttention(D_IN, D_OUT, 32, 0.0, HEADS, window_size=4).eval()
+    x = torch.randn(1, 20, D_IN)
+    with torch.no_grad():
+        full = module(x)
+    torch.testing.assert_close(feed(module, x, [13] + [1] * 7), full, atol=1e-5, rtol=0)
+
+
+def test_cached_sliding_window_wider_than_the_text_is_cached_mha() -> None:
+    torch.manual_seed(1)
+    mha = la.KVCacheMultiHeadAttention(D_IN, D_OUT, CONTEXT, 0.0, HEADS).eval()
+    swa = la.SlidingWindowAttention(D_IN, D_OUT, CONTEXT, 0.0, HEADS, window_size=CONTEXT).eval()
+    swa.load_state_dict(mha.state_dict(), strict=False)
+    x = torch.randn(2, 11, D_IN)
+    torch.testing.assert_close(feed(swa, x, [6, 1, 4]), feed(mha, x, [6, 1, 4]))
+
+
+def test_cached_sliding_window_matches_sdpa_with_the_band_mask() -> None:
+    m = build("SlidingWindowAttention")
+    x = torch.randn(2, 17, D_IN)
+    with torch.no_grad():
+        q, k, v = (
+            w(x).view(2, 17, HEADS, -1).transpose(1, 2) for w in (m.W_query, m.W_key, m.W_value)
+        )
+        allowed = ~la.sliding_window_mask(17, m.window_size)
+        context = (
+            scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+            .transpose(1, 2)
+            .reshape(2, 17, D_OUT)
+        )
+        expected = m.out_proj(context)
+    torch.testing.assert_close(feed(m, x, [9, 1, 1, 6]), expected, atol=1e-5, rtol=0)
+
+
+# ---------------------------------------------------------------- defects 2, 3 and 4
+def test_a_float32_prefill_then_a_chunk_under_autocast() -> None:
+    # defect 2: the chunk's bfloat16 keys were copied into the float32 buffer by index_copy_
+    module = build("SlidingWindowAttention")
+    x = torch.randn(2, 10, D_IN)
+    with torch.no_grad():
+        reference = module(x)
+        first = module(x[:, :6], use_cache=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            second = module(x[:, 6:], use_cache=True)  # 4 tokens: the multi-token write
+    assert module.cache_k is not None and module.cache_k.dtype == torch.float32
+    assert module.num_cached_tokens == 10
+    out = torch.cat((first, second.float()), dim=1)
+    torch.testing.assert_close(out, reference, atol=5e-2, rtol=5e-2)
+
+
+@pytest.mark.parametrize("start", range(12))
+def test_a_one_token_step_has_the_layout_of_the_same_token_in_a_chunk(start: int) -> None:
+    # defect 3: one layout, positions start - num_kept .. end - 1, whatever the chunk size
+    module = build("SlidingWindowAttention")  # window 5: 5 slots
+    x = torch.randn(1, start + 2, D_IN)
+    kept = min(start, module.slots)
+    with torch.no_grad():
+        _, full = module(x, return_attn_weights=True)
+        if start:
+            module(x[:, :start], use_cache=True)
+        _, alone = module(x[:, start : start + 1], use_cache=True, return_attn_weights=True)
+        module.reset_cache()
+        if start:
+            module(x[:, :start], use_cache=True)
+        _, chunk = module(x[:, start : start + 2], use_cache=True, return_attn_weights=True)
+    assert alone.shape[-1] == kept + 1
+    assert chunk.shape[-1] == kept + 2
+    row = full[:, :, start, start - kept : start + 1]  # the positions start - kept .. start
+    torch.testing.assert_close(alone[:, :, 0], row, atol=1e-6, rtol=0)
+    torch.testing.assert_close(chunk[:, :, 0, : kept + 1], row, atol=1e-6, rtol=0)
+    assert torch.equal(chunk[:, :, 0, -1], torch.zeros_like(chunk[:, :, 0, -1]))  # the future
+    if start >= module.slots:  # the oldest position read has just left the window: weight 0
+        assert torch.equal(alone[:, :, 0, 0], torch.zeros_like(alone[:, :, 0, 0]))
+
+
+def test_window_size_is_read_only() -> None:
+    # defect 4: a new window_size reached only some of the paths (mask, chunks, slots)
+    module = _swa(3)
+    with pytest.raises(AttributeError, match=r"window_size is read-only.*load this module's"):
+        module.window_size = 2
+    with pytest.raises(AttributeError):
+        module.slots = 2  # type: ignore[misc]
+    assert module.window_size == 3 and module.slots == 3
+    assert torch.equal(module.mask, sliding_window_mask(12, 3))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from attention_registry import REGISTRY, names
 from chapter_lib import forward_with_weights, input_for
 from torch import nn
 from torch.nn.functional import linear, scaled_dot_product_attention
@@ -17,8 +19,6 @@ from llm_attention import (
     CausalAttention,
     MultiHeadAttention,
     MultiHeadAttentionWrapper,
-    SelfAttention_v1,
-    SelfAttention_v2,
     causal_mask,
 )
 
@@ -308,12 +308,10 @@ def test_mha_one_sequence_is_a_batch_of_one(batch: torch.Tensor) -> None:
     assert_close(out[0], t(MHA_123), **BOOK)
 
 
+# the chapter's classes, from the registry: d_in 4, width 6, two heads, context_length 8
 ALL_CLASSES: dict[str, Callable[[], nn.Module]] = {
-    "SelfAttention_v1": lambda: SelfAttention_v1(4, 6),
-    "SelfAttention_v2": lambda: SelfAttention_v2(4, 6, qkv_bias=True),
-    "CausalAttention": lambda: CausalAttention(4, 6, 8, 0.0, qkv_bias=True),
-    "MultiHeadAttentionWrapper": lambda: MultiHeadAttentionWrapper(4, 3, 8, 0.0, num_heads=2),
-    "MultiHeadAttention": lambda: MultiHeadAttention(4, 6, 8, 0.0, num_heads=2, qkv_bias=True),
+    name: functools.partial(REGISTRY[name].build, 4, 6, 8, 2, qkv_bias=True)
+    for name in names(chapter=True)
 }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from attention_registry import REGISTRY, names
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -25,50 +26,20 @@ import llm_attention as la
 
 D_IN, CONTEXT = 4, 8
 
-# name -> constructor of a small module: d_in 4, width 4, context_length 8
-FACTORIES: dict[str, Callable[[], nn.Module]] = {
-    "SelfAttention_v1": lambda: la.SelfAttention_v1(D_IN, 4),
-    "SelfAttention_v2": lambda: la.SelfAttention_v2(D_IN, 4),
-    "CausalAttention": lambda: la.CausalAttention(D_IN, 4, CONTEXT, 0.0),
-    "MultiHeadAttentionWrapper": lambda: la.MultiHeadAttentionWrapper(
-        D_IN, 2, CONTEXT, 0.0, num_heads=2
-    ),
-    "MultiHeadAttention": lambda: la.MultiHeadAttention(D_IN, 4, CONTEXT, 0.0, num_heads=2),
-    "SDPAMultiHeadAttention": lambda: la.SDPAMultiHeadAttention(D_IN, 4, CONTEXT, 0.0, num_heads=2),
-    "KVCacheMultiHeadAttention": lambda: la.KVCacheMultiHeadAttention(
-        D_IN, 4, CONTEXT, 0.0, num_heads=2
-    ),
-    "GroupedQueryAttention": lambda: la.GroupedQueryAttention(
-        D_IN, 4, CONTEXT, 0.0, num_heads=2, num_kv_groups=1
-    ),
-    "SlidingWindowAttention": lambda: la.SlidingWindowAttention(
-        D_IN, 4, CONTEXT, 0.0, num_heads=2, window_size=3
-    ),
-    "MultiHeadLatentAttention": lambda: la.MultiHeadLatentAttention(
-        D_IN, 4, CONTEXT, 0.0, num_heads=2, latent_dim=3
-    ),
-}
-NAMES = list(FACTORIES)
-CHAPTER = [
-    "SelfAttention_v1",
-    "SelfAttention_v2",
-    "CausalAttention",
-    "MultiHeadAttentionWrapper",
-    "MultiHeadAttention",
-]
-BEYOND = [name for name in NAMES if name not in CHAPTER]
-ONE_SEQUENCE = {"SelfAttention_v1", "SelfAttention_v2"}  # the book's (num_tokens, d_in)
+NAMES = list(REGISTRY)
+CHAPTER = names(chapter=True)
+BEYOND = names(chapter=False)
+ONE_SEQUENCE = set(names(one_sequence=True))  # the book's (num_tokens, d_in)
 
 
-def test_every_class_is_covered() -> None:
-    modules = {name for name in la.__all__ if isinstance(getattr(la, name), type)}
-    attention = {n for n in modules if issubclass(getattr(la, n), nn.Module)}
-    assert attention - {"TextEmbedding"} == set(FACTORIES)
+def make(name: str) -> nn.Module:
+    """A small module: d_in 4, width 4, two heads, context_length 8, window 3, latent 3."""
+    return REGISTRY[name].build(D_IN, 4, CONTEXT, 2, window_size=3, latent_dim=3)
 
 
 def build(name: str, seed: int = 123) -> nn.Module:
     torch.manual_seed(seed)
-    return FACTORIES[name]().eval()
+    return make(name).eval()
 
 
 def inputs(b: int = 2, num_tokens: int = 6, seed: int = 0, name: str | None = None) -> torch.Tensor:
@@ -146,7 +117,7 @@ def test_export_with_a_dynamic_number_of_tokens(name: str) -> None:
 def test_meta_device_then_to_empty_then_load_state_dict(name: str) -> None:
     reference = build(name)
     with torch.device("meta"):
-        module = FACTORIES[name]()
+        module = make(name)
     # to_empty leaves every tensor uninitialised; fill them with NaN so that a buffer
     # the state dict does not restore cannot look right by chance
     module = module.to_empty(device="cpu")
@@ -207,22 +178,9 @@ def oracle(name: str, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def build_random(name: str, heads: int, head_dim: int, d_in: int, bias: bool, window: int):
     width = heads * head_dim
-    if name == "SelfAttention_v1":
-        return la.SelfAttention_v1(d_in, width)
-    if name == "SelfAttention_v2":
-        return la.SelfAttention_v2(d_in, width, qkv_bias=bias)
-    if name == "CausalAttention":
-        return la.CausalAttention(d_in, width, CONTEXT, 0.0, qkv_bias=bias)
-    if name == "MultiHeadAttentionWrapper":
-        return la.MultiHeadAttentionWrapper(d_in, head_dim, CONTEXT, 0.0, heads, qkv_bias=bias)
-    if name == "GroupedQueryAttention":
-        groups = 1 if heads % 2 else 2 if heads > 1 else 1
-        return la.GroupedQueryAttention(d_in, width, CONTEXT, 0.0, heads, groups, qkv_bias=bias)
-    if name == "SlidingWindowAttention":
-        return la.SlidingWindowAttention(d_in, width, CONTEXT, 0.0, heads, window, qkv_bias=bias)
-    if name == "MultiHeadLatentAttention":
-        return la.MultiHeadLatentAttention(d_in, width, CONTEXT, 0.0, heads, window, qkv_bias=bias)
-    return getattr(la, name)(d_in, width, CONTEXT, 0.0, heads, qkv_bias=bias)
+    return REGISTRY[name].build(
+        d_in, width, CONTEXT, heads, qkv_bias=bias, window_size=window, latent_dim=window
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -76,6 +76,10 @@ IMPORT_FROM_SUBMODULE = {
     # A harness around the attention classes (chapter 4's GPT layout) for generation and
     # the cache benchmark; GPTModel is not an attention mechanism of chapter 3.
     "beyond_gpt",
+    # The bases the classes beyond the chapter are built on (AttentionBase,
+    # CachingAttention): a contributor subclasses them to add a variant; a reader uses the
+    # variants, which are re-exported.
+    "caching_attention",
 }
 
 
