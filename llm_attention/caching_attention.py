@@ -221,7 +221,8 @@ class CachingAttention(AttentionBase):
        (``_cached_attention``; by default it writes the entries into the free positions
        ``start .. end - 1`` and attends over the first ``end`` through
        ``_attend_cached``, with the rows ``start .. end - 1`` of ``mask``);
-    4. only then commits: a newly allocated cache and ``num_cached_tokens = end``.
+    4. merges the heads and mixes them (``out_proj``), and only then commits: a newly
+       allocated cache and ``num_cached_tokens = end``.
 
     **A call that fails leaves the cache as it was**: every check comes before the first
     write, nothing but positions at or past ``num_cached_tokens`` (which hold nothing yet)
@@ -425,8 +426,9 @@ class CachingAttention(AttentionBase):
         )
         # 3) attend through the cache
         context, attn_weights = self._cached_attention(queries, entries, caches, start, **options)
-        # 4) commit
+        result = self._merge_heads(context, attn_weights, unbatched)  # 5) merge and mix
+        # 4) commit, once nothing is left that can fail
         for name, cache in zip(self._cache_buffers, caches, strict=True):
             setattr(self, name, cache)
         self.num_cached_tokens = end
-        return self._merge_heads(context, attn_weights, unbatched)
+        return result
