@@ -1,6 +1,6 @@
 """Preview figures without building the site: run an example file, draw, screenshot.
 
-    .venv/bin/python tools/site_figures/preview.py OUT examples/ch3_3_self_attention.py \\
+    .venv/bin/python tools/site_figures/preview.py OUT examples/ch3_3_simplified_attention.py \\
         'ch3_3.figure_3_7(inputs, attn_scores_2, EXAMPLE_TOKENS, lang)' [more calls...]
 
 Each call is evaluated in the example's namespace once per language (``lang`` is
