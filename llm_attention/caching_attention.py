@@ -47,9 +47,9 @@ class AttentionBase(nn.Module):
 
     1. project the queries, ``W_query(x)``, and split them into heads (``_split_heads``);
     2. make each head's keys and values (``_keys_values``);
-    3. and 4. attend (``_attend``): masked, scaled softmax of ``Q K^T``, dropout, then the
-       weighted values;
-    5. merge the heads and mix them with ``out_proj`` (``_merge_heads``).
+    3. attend (``_attend``): masked, scaled softmax of ``Q K^T``, dropout, then the
+       weighted values (steps 3 and 4 of 3.6.2);
+    4. merge the heads and mix them with ``out_proj`` (``_merge_heads``, step 5 of 3.6.2).
 
     Unlike the chapter's class, ``x`` may also be one unbatched sequence, and the mask is
     sliced with ``narrow_copy``, so ``torch.export`` can keep ``num_tokens`` dynamic.
