@@ -8,8 +8,8 @@ running this file top to bottom prints the same outputs.
 # --8<-- [start:imports]
 import torch
 
-from llm_attention.beyond_gpt import GPTModel
-from llm_attention.checks import check_bool, check_positive_int  # noqa: F401 (generate uses them)
+# generate() below uses these two helpers: its argument checks, and eval mode for the loop
+from llm_attention.beyond_gpt import GPTModel, check_generate_args, eval_mode  # noqa: F401
 
 # --8<-- [end:imports]
 # isort: split

@@ -20,7 +20,8 @@ the repository).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from numbers import Real
 from typing import Any
 
@@ -226,6 +227,35 @@ class GPTModel(nn.Module):
         return [block.att for block in self.trf_blocks]
 
 
+def check_generate_args(
+    model: GPTModel, idx: object, max_new_tokens: object, use_cache: object
+) -> torch.Tensor:
+    """``generate``'s argument checks; returns the ids as ``GPTModel.check_ids`` does."""
+    max_new_tokens = check_positive_int("max_new_tokens", max_new_tokens)
+    check_bool("use_cache", use_cache)
+    ids = model.check_ids(idx)
+    # the model reads the prompt and every new token but the last one
+    reads = ids.shape[1] + max_new_tokens - 1
+    if reads > model.context_length:
+        raise ValueError(
+            f"idx has {ids.shape[1]} tokens; with max_new_tokens={max_new_tokens} the model "
+            f"reads {reads}, more than context_length ({model.context_length})"
+        )
+    return ids
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """``model.eval()`` inside the block; afterwards every submodule gets its own mode back."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
 # --8<-- [start:generate]
 def generate(
     model: GPTModel, idx: torch.Tensor, max_new_tokens: int, *, use_cache: bool = True
@@ -244,33 +274,18 @@ def generate(
     Shape:
         ``idx``: ``(b, num_tokens)``; returns ``(b, num_tokens + max_new_tokens)``.
     """
-    check_positive_int("max_new_tokens", max_new_tokens)
-    check_bool("use_cache", use_cache)
-    idx = model.check_ids(idx)
-    # the model reads the prompt and every new token but the last one
-    if idx.shape[1] + max_new_tokens - 1 > model.context_length:
-        raise ValueError(
-            f"idx has {idx.shape[1]} tokens; with max_new_tokens={max_new_tokens} the model "
-            f"reads {idx.shape[1] + max_new_tokens - 1}, more than context_length "
-            f"({model.context_length})"
-        )
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()  # no dropout while decoding
+    idx = check_generate_args(model, idx, max_new_tokens, use_cache)  # before anything moves
     model.reset_cache()
-    try:
-        with torch.no_grad():
-            if use_cache:
-                logits = model(idx, use_cache=True)  # prefill: the whole prompt
-            for step in range(max_new_tokens):
-                if not use_cache:
-                    logits = model(idx)  # recompute everything so far
-                next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (b, 1)
-                idx = torch.cat((idx, next_id), dim=1)
-                if use_cache and step < max_new_tokens - 1:
-                    logits = model(next_id, use_cache=True)  # one token, attending to the cache
-    finally:  # every submodule gets back the mode it had
-        for module, training in modes:
-            module.training = training
+    with torch.no_grad(), eval_mode(model):  # no dropout; every module's mode back after
+        if use_cache:
+            logits = model(idx, use_cache=True)  # prefill: the whole prompt
+        for step in range(max_new_tokens):
+            if not use_cache:
+                logits = model(idx)  # recompute everything so far
+            next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (b, 1)
+            idx = torch.cat((idx, next_id), dim=1)
+            if use_cache and step < max_new_tokens - 1:
+                logits = model(next_id, use_cache=True)  # one token, attending to the cache
     return idx
 
 
