@@ -8,8 +8,7 @@ running this file top to bottom prints the same outputs.
 # --8<-- [start:imports]
 import torch
 
-# generate() below uses these two helpers: its argument checks, and eval mode for the loop
-from llm_attention.beyond_gpt import GPTModel, check_generate_args, eval_mode  # noqa: F401
+from llm_attention.beyond_gpt import GPTModel, check_generate_args, eval_mode
 
 # --8<-- [end:imports]
 # isort: split
