@@ -19,7 +19,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What setuptools reads to build the wheel (pyproject.toml names the rest).
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "NOTICE", "MANIFEST.in", "llm_attention")
+SOURCES = (
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "NOTICE",
+    "MANIFEST.in",
+    "CITATION.cff",
+    "llm_attention",
+)
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,16 @@ benches=$(unzip -Z1 dist/*.whl | grep -i 'bench' || true)
 grep -q "/pyproject.toml$" <<<"$sdist_files" || { echo "pyproject.toml missing from the sdist" >&2; exit 1; }
 grep -q "/LICENSE$" <<<"$sdist_files" || { echo "LICENSE missing from the sdist" >&2; exit 1; }
 grep -q "/CHANGELOG.md$" <<<"$sdist_files" || { echo "CHANGELOG.md missing from the sdist" >&2; exit 1; }
+grep -q "/CITATION.cff$" <<<"$sdist_files" || { echo "CITATION.cff missing from the sdist" >&2; exit 1; }
+# The sdist builds the wheel and ships no tests: they need the whole repository (conftest.py,
+# examples/, benchmarks/, tools/, docs/) and run from a checkout (MANIFEST.in prunes tests/).
+sdist_tests=$(grep -E '^[^/]+/tests/' <<<"$sdist_files" || true)
+[ -z "$sdist_tests" ] || { echo "tests in the sdist (MANIFEST.in prunes them): $sdist_tests" >&2; exit 1; }
 cd "$work"
+# Only the declared dependencies are installed: importing the package prints no warning
+# (torch warns on import without NumPy, hence numpy in pyproject.toml's dependencies).
+"$work/venv/bin/python" -W error -c "import llm_attention" \
+  || { echo "import llm_attention warns or fails in a fresh venv" >&2; exit 1; }
 "$work/venv/bin/python" - <<'PY'
 import pathlib
 from importlib.metadata import version

@@ -43,6 +43,16 @@ from browser_lib import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder ``site``: ``pytest -m "not site"`` is the quick run."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.site)
+
+
 HOW_TO = (
     "build the site, then point the browser suite at it:\n"
     "    bash tools/build_site.sh site\n"
