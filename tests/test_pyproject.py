@@ -44,6 +44,15 @@ def test_python_classifiers_start_at_requires_python(pyproject: dict[str, Any]) 
     )
     assert minors[0] == int(minimum.group(1))
     assert minors == list(range(minors[0], minors[-1] + 1)), "a gap in the Python classifiers"
+    # and they claim exactly the versions CI tests
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text(encoding="utf-8"))
+    tested = {
+        int(row["python"].split(".")[1])
+        for job in workflow["jobs"].values()
+        for row in job.get("strategy", {}).get("matrix", {}).get("include", [])
+    }
+    assert set(minors) == tested
 
 
 def test_numpy_is_declared(pyproject: dict[str, Any]) -> None:
