@@ -16,7 +16,9 @@ import pytest
 import tiktoken
 import tiktoken.load
 import tiktoken_ext.openai_public as openai_public
-from gpt2_offline import CACHE_NAMES, DATA_DIR, SHA256, seed_cache  # tests/conftest.py: tools/
+
+# tools/ is on sys.path (tests/conftest.py)
+from gpt2_offline import CACHE_NAMES, DATA_DIR, SHA256, seed_cache, source_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 # The book's chapter 2 prints these ids for this sentence.
@@ -96,3 +98,17 @@ def test_the_package_never_reads_the_repository_copy() -> None:
     for module in sorted((ROOT / "llm_attention").glob("*.py")):
         text = module.read_text(encoding="utf-8")
         assert not pattern.search(text), module.name
+
+
+def test_a_folder_with_other_files_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in CACHE_NAMES:
+        (other / name).write_bytes(b"not GPT-2's file")
+    monkeypatch.setenv("LLM_ATTENTION_GPT2_DIR", str(other))
+    assert source_dir() == DATA_DIR
+    for name in CACHE_NAMES:
+        (other / name).write_bytes((DATA_DIR / name).read_bytes())
+    assert source_dir() == other

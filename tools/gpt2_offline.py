@@ -35,12 +35,15 @@ DATA_DIR = REPO_ROOT / "data" / "gpt2"
 
 
 def source_dir() -> Path | None:
-    """Where the GPT-2 files are: ``$LLM_ATTENTION_GPT2_DIR`` if set, else ``data/gpt2``."""
+    """Where the GPT-2 files are: ``$LLM_ATTENTION_GPT2_DIR`` if set, else ``data/gpt2``.
+
+    A folder counts only if both files have the sha256 tiktoken expects.
+    """
     env = os.environ.get("LLM_ATTENTION_GPT2_DIR")
     candidates = [Path(env)] if env else []
     candidates.append(DATA_DIR)
     for path in candidates:
-        if all((path / name).is_file() for name in CACHE_NAMES):
+        if all(_sha256(path / name) == SHA256[name] for name in CACHE_NAMES):
             return path
     return None
 
