@@ -1,4 +1,4 @@
-"""Shared test set-up: GPT-2's BPE files come from disk, never from the network."""
+"""Shared test set-up: GPT-2's BPE files come from data/gpt2, never from the network."""
 
 from __future__ import annotations
 

@@ -7,21 +7,32 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
+TORCH=2.13.0
+EXTRAS=test,lint,docs,browser
+
 setup() {
   if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  # The CPU build first: an unpinned torch would pull a multi-GB CUDA build.
-  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[test,lint,docs,browser]"
-  # Front-end assets (KaTeX, mermaid, axe-core) come from the npm registry, pinned in
-  # package-lock.json. The site build copies KaTeX and mermaid out of node_modules/ itself
-  # (tools/hooks/site_assets.py, which also runs npm ci when node_modules/ is missing or stale);
-  # the browser suite needs axe-core from here.
-  if [ -f package.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
+  # Only when something is missing or out of date: pip and npm need the network, and npm ci
+  # empties node_modules/ first. A checkout whose set-up is done runs offline.
+  if missing=$("$VENV/bin/python" tools/setup_current.py "$EXTRAS" "torch==$TORCH"); then
+    echo "set-up: $VENV and node_modules/ already hold what pyproject.toml and package-lock.json ask for"
+  else
+    echo "set-up: $missing; installing"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    # The CPU build first: an unpinned torch would pull a multi-GB CUDA build.
+    "$VENV/bin/python" -m pip install -q "torch==$TORCH"
+    "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+    # Front-end assets (KaTeX, mermaid, axe-core) come from the npm registry, pinned in
+    # package-lock.json. The site build copies KaTeX and mermaid out of node_modules/ itself
+    # (tools/hooks/site_assets.py, which also runs npm ci when node_modules/ is missing or stale);
+    # the browser suite needs axe-core from here.
+    if [ -f package.json ]; then
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
   fi
-  # GPT-2's BPE files from disk into tiktoken's cache, when they are on this machine.
-  "$VENV/bin/python" tools/gpt2_offline.py >/dev/null || true
+  # GPT-2's BPE files from the repository (data/gpt2) into tiktoken's cache: nothing downloads.
+  TIKTOKEN_CACHE_DIR=$("$VENV/bin/python" tools/gpt2_offline.py)
+  export TIKTOKEN_CACHE_DIR
 }
 
 case "${1:-}" in

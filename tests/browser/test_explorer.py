@@ -263,7 +263,7 @@ def run_code(code: str, names: tuple[str, ...] = CODE_NAMES) -> Run:
 
 
 def _need_gpt2_files() -> None:
-    # tests/conftest.py seeds tiktoken's cache from ../shared/data/gpt2; never download
+    # tests/conftest.py seeds tiktoken's cache from the repository's data/gpt2; never download
     from gpt2_offline import seed_cache
 
     if seed_cache() is None:

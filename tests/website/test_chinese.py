@@ -78,8 +78,8 @@ def _excerpt(block: str, m: re.Match[str]) -> str:
 
 # ---------------------------------------------------------------- terminology
 
-# The avoided variants below mirror the *avoid* column of the writers' glossary
-# (../shared/GLOSSARY.md, outside this repository); keep the two in step. Each pattern
+# The avoided variants below are the wrong translations of terms whose right ones the
+# site's glossary (docs/glossary.zh.md) fixes; keep the two in step. Each pattern
 # matches the variant only, not a longer word that happens to contain it (使得分布,
 # 部分值, 第 3.4 节), and titles of other works in 《》 are not checked.
 AVOID = {

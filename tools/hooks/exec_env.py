@@ -6,8 +6,8 @@ makes that process behave like a reader's fresh interpreter:
 - ``on_config``: put the repository's root and ``tools/`` on ``sys.path`` for the whole build
   (MkDocs restores ``sys.path`` after it loads a hook), so the pages' blocks import
   ``site_figures`` and the repository's top-level packages; seed tiktoken's cache with GPT-2's
-  BPE files from disk (``tools/gpt2_offline.py``), so the build never downloads; and show on
-  the page what a block's code prints from outside the block.
+  BPE files from the repository's ``data/gpt2`` (``tools/gpt2_offline.py``), so the build never
+  downloads; and show on the page what a block's code prints from outside the block.
 - ``on_page_markdown``: undo global settings a previous page's code changed (torch's print
   options).
 """
