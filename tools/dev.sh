@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Developer entry point: set up .venv once, then serve the site or run the tests.
 #   bash tools/dev.sh serve   # the site on http://127.0.0.1:8000/llm_attention/, rebuilt on every change
+#   bash tools/dev.sh serve --fast   # the same, without executing the notebooks (for prose edits)
 #   bash tools/dev.sh test    # pytest (builds the site once for the site tests)
 #   bash tools/dev.sh setup   # only the set-up (used by .ci/run)
 set -euo pipefail
@@ -37,7 +38,13 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  serve) setup; NO_MKDOCS_2_WARNING=1 exec "$VENV/bin/mkdocs" serve ;;
+  serve)
+    setup
+    if [ "${2:-}" = "--fast" ]; then
+      # for prose edits: the notebooks are not executed (they show no outputs); snippets still run
+      export LLM_ATTENTION_EXECUTE_NOTEBOOKS=false
+    fi
+    NO_MKDOCS_2_WARNING=1 exec "$VENV/bin/mkdocs" serve ;;
   test) setup; shift; exec "$VENV/bin/python" -m pytest "$@" ;;
-  *) echo "usage: bash tools/dev.sh serve|test|setup" >&2; exit 2 ;;
+  *) echo "usage: bash tools/dev.sh serve [--fast]|test|setup" >&2; exit 2 ;;
 esac

@@ -1,0 +1,38 @@
+"""``bash tools/dev.sh serve --fast``: the same site, its notebooks not executed (prose edits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from mkdocs.utils.yaml import get_yaml_loader
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIABLE = "LLM_ATTENTION_EXECUTE_NOTEBOOKS"
+
+
+def notebook_execution() -> object:
+    """mkdocs-jupyter's ``execute`` as MkDocs reads mkdocs.yml (``!ENV`` resolved)."""
+    with (ROOT / "mkdocs.yml").open(encoding="utf-8") as f:
+        config = yaml.load(f, Loader=get_yaml_loader())
+    (options,) = [
+        p["mkdocs-jupyter"]
+        for p in config["plugins"]
+        if isinstance(p, dict) and "mkdocs-jupyter" in p
+    ]
+    return options["execute"]
+
+
+def test_every_build_executes_the_notebooks_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(VARIABLE, raising=False)
+    assert notebook_execution() is True
+    monkeypatch.setenv(VARIABLE, "false")
+    assert notebook_execution() is False
+
+
+def test_dev_sh_fast_serve_sets_the_variable() -> None:
+    script = (ROOT / "tools" / "dev.sh").read_text(encoding="utf-8")
+    fast = script[script.index('"--fast"') :]
+    assert f"export {VARIABLE}=false" in fast.split('exec "$VENV', 1)[0]
+    assert VARIABLE not in script.replace(fast, "")  # only the fast mode turns it off
