@@ -347,8 +347,12 @@ class CachingAttention(AttentionBase):
         return (batch_size, self.num_heads, self.context_length, self.head_dim)
 
     def _cache_entries(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The new tokens' entries, one per cache buffer: keys and values, split into heads."""
-        return self._split_heads(self.W_key(x)), self._split_heads(self.W_value(x))
+        """The new tokens' entries, one per cache buffer: by default their keys and values.
+
+        A variant that caches something else than the keys and values its attention uses
+        (grouped heads, a latent) overrides this beside ``_keys_values``.
+        """
+        return self._keys_values(x)
 
     def _cached_attention(
         self,
