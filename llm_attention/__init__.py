@@ -75,7 +75,7 @@ from llm_attention.text import (
 
 # The package's one version: pyproject.toml reads it from here ([tool.setuptools.dynamic]),
 # and a release tag vX.Y.Z must match it (tools/packaging_proof.sh checks both).
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 # Plain sorted(), as tests/test_public_api.py checks; ruff's RUF022 wants its own
 # isort-style order (constants, then classes, then functions) instead.
