@@ -7,9 +7,10 @@ uses it, not the glossary, not a notebook, not the other language's page. The qu
 into Material's search box and the answer read from the list the reader sees.
 
 Where each term is introduced is tools/hooks/search_terms.yml (``TERMS``), which the build
-checks against the pages and writes into the search index as tags; docs/assets/search.js gives
-each language its own search and puts a tagged section first. How Material ranks without that
-(mkdocs-material 9.8, read from its search worker): every section of a page is its own search
+checks against the pages and writes into the search index as tags; the site's search worker
+(docs/assets/javascripts/workers/language-search.js) gives each language its own search and
+puts a tagged section first. How Material ranks without that (mkdocs-material 9.8, read from
+its search worker): every section of a page is its own search
 document; a match in a section's heading weighs 1000 times a match in its text, a match in its
 tags a million times; a page's opening section (its URL without an anchor) scores up to 2.5
 times more than a section further down; ``search: boost`` in a page's front matter multiplies
