@@ -17,11 +17,14 @@ import re
 import shutil
 from pathlib import Path
 
-import material
 import pytest
-import search_worker
-import site_assets
-from search_worker import EXPECTED, Expect, MaterialChangedError
+
+# the guards read the installed Material's files: only where the docs are built
+material = pytest.importorskip("material")
+
+import search_worker  # noqa: E402
+import site_assets  # noqa: E402
+from search_worker import EXPECTED, Expect, MaterialChangedError  # noqa: E402
 
 TEMPLATES = Path(material.__file__).parent / "templates"
 SCRIPTS = TEMPLATES / "assets" / "javascripts"
@@ -107,6 +110,12 @@ def test_fires_when_material_ships_no_source_map(copy: Path) -> None:
     one(copy / "assets" / "javascripts" / "workers", "search.*.min.js.map").unlink()
     with pytest.raises(MaterialChangedError, match=r"ships no source map"):
         search_worker.check(copy)
+
+
+def test_the_build_stops_without_the_sites_worker(tmp_path: Path) -> None:
+    """A docs folder without language-search.js in assets/javascripts/workers/ stops the build."""
+    with pytest.raises(search_worker.PluginError, match=r"language-search\.js is missing"):
+        search_worker.on_config({"docs_dir": str(tmp_path)})
 
 
 # ---------------------------------------------------------------- the CDN fallbacks' guard

@@ -220,6 +220,12 @@ _CHECKED: set[Path] = set()  # mkdocs-static-i18n runs on_config once per langua
 
 
 def on_config(config: Any) -> Any:
+    ours = Path(config["docs_dir"]) / WORKERS_DIR / Path(WORKER).name
+    if not ours.is_file():
+        raise PluginError(
+            f"{ours} is missing: overrides/main.html names it as Material's search worker, and "
+            f"it must sit in {WORKERS_DIR}/, next to Material's (see {WORKER})"
+        )
     templates = material_templates(config)
     if templates not in _CHECKED:
         check(templates)

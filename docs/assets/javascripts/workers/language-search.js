@@ -26,7 +26,13 @@
   const QUERY = 2;
   const RESULT = 3;
 
-  const params = new URL(self.location.href).searchParams;
+  // this script's URL: in a worker, its location; under Material's iframe-worker shim (used
+  // for file:// pages, where browsers start no workers) the script runs in an iframe
+  const here =
+    typeof document !== "undefined" && document.currentScript
+      ? document.currentScript.src
+      : self.location.href;
+  const params = new URL(here).searchParams;
   const material = params.get("material");
   const chinese = (params.get("lang") || "").startsWith("zh");
 
