@@ -7,9 +7,10 @@ uses it, not the glossary, not a notebook, not the other language's page. The qu
 into Material's search box and the answer read from the list the reader sees.
 
 Where each term is introduced is tools/hooks/search_terms.yml (``TERMS``), which the build
-checks against the pages and writes into the search index as tags; docs/assets/search.js gives
-each language its own search and puts a tagged section first. How Material ranks without that
-(mkdocs-material 9.8, read from its search worker): every section of a page is its own search
+checks against the pages and writes into the search index as tags; the site's search worker
+(docs/assets/javascripts/workers/language-search.js) gives each language its own search and
+puts a tagged section first. How Material ranks without that (mkdocs-material 9.8, read from
+its search worker): every section of a page is its own search
 document; a match in a section's heading weighs 1000 times a match in its text, a match in its
 tags a million times; a page's opening section (its URL without an anchor) scores up to 2.5
 times more than a section further down; ``search: boost`` in a page's front matter multiplies
@@ -199,3 +200,35 @@ def test_fault_untagged_index_loses_the_defining_sections(browser: Any, base_url
         finally:
             tab.close()
     assert lost == [q for _, q, _ in WITHOUT_TAGS_LOSE], f"only {lost} lost their section"
+
+
+def test_fault_material_worker_alone_mixes_languages_and_loses_sections(
+    browser: Any, base_url: str
+) -> None:
+    """Fault injection: serve a language-search.js that only starts Material's worker, as if
+    Material no longer ran the site's worker. Both languages' sections then come back, and
+    terms above lose their sections, so the checks above can fail."""
+    passthrough = 'importScripts(new URL(self.location.href).searchParams.get("material"));'
+
+    def material_only(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/javascript", body=passthrough)
+
+    lost, mixed = [], []
+    for lang in ("en", "zh"):
+        tab = Tab(browser, {"width": 1280, "height": 800})
+        try:
+            tab.context.route("**/workers/language-search.js*", material_only)
+            open_page(tab.page, tab.rec, base_url + LANG_PREFIX[lang])
+            for case_lang, query, expected in WITHOUT_TAGS_LOSE:
+                if case_lang == lang:
+                    got, _, _ = top_result(tab.page, base_url, query)
+                    if got != expected:
+                        lost.append(query)
+            assert search(tab.page, "softmax")
+            links = [location(href, base_url) for href in tab.page.evaluate(ALL_LINKS_JS)]
+            if any(link.startswith("zh/") != (lang == "zh") for link in links):
+                mixed.append(lang)
+        finally:
+            tab.close()
+    assert mixed == ["en", "zh"], f"only {mixed} listed the other language's sections"
+    assert lost, "every term kept its section without the site's worker"

@@ -11,7 +11,8 @@ so a reader sees why the section came first.
 
 Tags raise the section but do not settle the order on their own: the query "self-attention"
 matches the tags of "simplified self-attention" as well, and Material multiplies the score of a
-page's opening section by up to 2.5. ``docs/assets/search.js`` therefore gives an exact term the
+page's opening section by up to 2.5. The site's search worker
+(``docs/assets/javascripts/workers/language-search.js``) therefore gives an exact term the
 first place: when the query is a tag of a section in the reader's language, that section is
 moved to the top of the list, in a result of its own. It also gives each language its own
 search (the site has one index for both), so the Chinese pages list Chinese sections only.

@@ -21,6 +21,22 @@ so a plain ``mkdocs build --strict`` needs no separate step:
   so the built site names no CDN and a missing vendored file shows as an undrawn diagram,
   which the browser suite reports, instead of a request to a CDN.
 
+That last step edits Material's minified bundle, a private part of Material, because nothing
+public does the same: Material has no option for these two URLs (its issue #7965, "local
+hosting of JavaScript dependencies", is open); its privacy plugin, the documented way to
+self-host external assets, downloads them at build time (the build must work offline), would
+serve unpkg's latest mermaid 11 beside the pinned one, and does not match the polyfill's URL,
+which has no ``.js``. Without the edit the site would still make no CDN request in practice:
+Material loads mermaid from unpkg only when no ``mermaid`` global exists when a diagram is
+drawn (the vendored file, in ``extra_javascript``, defines it), and the polyfill only in a
+browser without ResizeObserver. But "no request leaves the site" is what readers behind the
+Great Firewall and offline need, and the edit keeps it even when the vendored mermaid fails to
+load. So the edit stays, guarded: ``on_config`` checks Material's own bundle before anything is
+built (:func:`check_material_urls`): every URL of ``MATERIAL_FALLBACKS`` must be in it (an
+edit that matches nothing would otherwise pass silently), and every other ``http(s)://`` URL in
+the bundle and the search worker must be one of ``MATERIAL_URLS_NOT_LOADED``, each with the
+reason it is not fetched, so a fallback a new Material adds stops the build with what to do.
+
 ``python tools/hooks/site_assets.py`` does the ``on_config`` step alone.
 """
 
@@ -54,11 +70,27 @@ COPIES = [
 ]
 NO_NPM = "LLM_ATTENTION_NO_NPM"
 EMPTY_SCRIPT = "data:text/javascript,"
-# Material 9.8's fallbacks, loaded only when the page lacks what they provide
+# Material 9.8's fallbacks, loaded only when the page lacks what they provide; on_post_build
+# points them at EMPTY_SCRIPT
 MATERIAL_FALLBACKS = (
     "https://unpkg.com/mermaid@11/dist/mermaid.min.js",
     "https://unpkg.com/resize-observer-polyfill",
 )
+# The other URLs in Material 9.8's bundle and search worker, and why this site never fetches
+# them. A URL missing here stops the build (check_material_urls).
+MATERIAL_URLS_NOT_LOADED = {
+    "https://api.github.com/repos/": "the repository's stars and forks for the header, fetched "
+    "only when repo_url names a GitHub repository (the browser suite reports the request)",
+    "https://api.github.com/users/": "the same, for a repo_url that names a GitHub user",
+    "https://": "the start of GitLab's API address, built from a repo_url that names a GitLab "
+    "repository",
+    "https://clipboardjs.com/": "clipboard.js's licence banner, a comment",
+    "https://bit.ly/2s3ChXG": "a link in the search worker's warning about an invalid query",
+    "http://lunrjs.com": "lunr's licence banner in the search worker, a comment",
+    "http://tartarus.org/~martin/PorterStemmer/js.txt": "a comment in lunr's stemmer",
+}
+MATERIAL_SCRIPTS = ("bundle.*.min.js", "workers/search.*.min.js")  # below assets/javascripts/
+URL = re.compile(r"https?://[^\s\"'`<>(){}$\\,;\[\]]*")
 NBCONVERT_MERMAID = re.compile(
     r"<script type=\"module\">(?:(?!</script>).)*?\.jp-Mermaid(?:(?!</script>).)*?</script>",
     re.S,
@@ -205,7 +237,80 @@ def check_extra_assets(config: Any) -> None:
         raise PluginError("; ".join(problems))
 
 
+class MaterialChangedError(PluginError):
+    """Material's bundle no longer matches what on_post_build's edit expects."""
+
+
+def material_scripts(config: Any) -> Path:
+    """``assets/javascripts/`` of Material's own files (not the site's overrides)."""
+    for folder in config["theme"].dirs:
+        scripts = Path(folder) / "assets" / "javascripts"
+        if any(scripts.glob(MATERIAL_SCRIPTS[0])):
+            return scripts
+    raise MaterialChangedError(
+        f"no theme folder of this build has assets/javascripts/{MATERIAL_SCRIPTS[0]}: "
+        "is the theme still Material for MkDocs?"
+    )
+
+
+def check_material_urls(scripts: Path) -> None:
+    """Every fallback URL is in Material's bundle, and it names no URL not accounted for.
+
+    Raises :class:`MaterialChangedError` naming the URLs and what to do.
+    """
+    texts = {}
+    for pattern in MATERIAL_SCRIPTS:
+        files = sorted(scripts.glob(pattern))
+        if len(files) != 1:
+            raise MaterialChangedError(
+                f"expected one {scripts / pattern} in Material's files, found {len(files)}"
+            )
+        texts[files[0].relative_to(scripts).as_posix()] = files[0].read_text(encoding="utf-8")
+    bundle = next(iter(texts.values()))
+    problems = [
+        f"the bundle no longer contains {url}: Material changed how it loads it; find the new "
+        f"URL (grep 'https://' in {scripts}/bundle.*.min.js) and update MATERIAL_FALLBACKS"
+        for url in MATERIAL_FALLBACKS
+        if url not in bundle
+    ]
+    known = set(MATERIAL_FALLBACKS) | set(MATERIAL_URLS_NOT_LOADED)
+    for name, text in texts.items():
+        for url in sorted(set(URL.findall(text)) - known):
+            problems.append(
+                f"{name} names {url}, which this hook does not know: find out when Material "
+                "fetches it; if a page may, add it to MATERIAL_FALLBACKS (it then points at an "
+                "empty script), and serve what it provides from assets/vendor/ if the site needs "
+                "it; if never, add it to MATERIAL_URLS_NOT_LOADED with the reason"
+            )
+    if problems:
+        import material  # the installed Material, for its version
+
+        version = getattr(material, "__version__", "?")
+        raise MaterialChangedError(
+            f"Material for MkDocs {version}: the site's edit of Material's bundle "
+            "(tools/hooks/site_assets.py, on_post_build), which keeps every request on the "
+            "site, no longer fits it:\n  - " + "\n  - ".join(problems)
+        )
+
+
+def point_fallbacks_at_empty_script(scripts: Path) -> int:
+    """Replace MATERIAL_FALLBACKS in the bundle and its map below ``scripts``; files changed."""
+    changed = 0
+    for bundle in scripts.glob("bundle.*.js*"):  # the bundle and its source map
+        text = bundle.read_text(encoding="utf-8")
+        patched = text
+        for url in MATERIAL_FALLBACKS:
+            patched = patched.replace(url, EMPTY_SCRIPT)
+        if patched != text:
+            bundle.write_text(patched, encoding="utf-8")
+            changed += 1
+    return changed
+
+
 # ---------------------------------------------------------------- hooks
+_CHECKED: set[Path] = set()  # mkdocs-static-i18n runs on_config once per language
+
+
 @event_priority(100)  # before every plugin: fail before they work, see mkdocs.yml's entries
 def on_config(config: Any) -> Any:
     project = Path(config["config_file_path"]).resolve().parent
@@ -213,6 +318,10 @@ def on_config(config: Any) -> Any:
     if written:
         log.info(f"copied {written} front-end files from node_modules/ into docs/{VENDOR}/")
     check_extra_assets(config)
+    scripts = material_scripts(config)
+    if scripts not in _CHECKED:
+        check_material_urls(scripts)
+        _CHECKED.add(scripts)
     return config
 
 
@@ -221,14 +330,7 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
-    scripts = Path(config["site_dir"]) / "assets" / "javascripts"
-    for bundle in scripts.glob("bundle.*.js*"):  # the bundle and its source map
-        text = bundle.read_text(encoding="utf-8")
-        patched = text
-        for url in MATERIAL_FALLBACKS:
-            patched = patched.replace(url, EMPTY_SCRIPT)
-        if patched != text:
-            bundle.write_text(patched, encoding="utf-8")
+    point_fallbacks_at_empty_script(Path(config["site_dir"]) / "assets" / "javascripts")
 
 
 if __name__ == "__main__":
