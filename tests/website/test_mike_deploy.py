@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -129,6 +130,14 @@ def test_main_deploys_dev_with_the_banner_and_the_selector(tmp_path: Path) -> No
         assert line is not None and "0.4.0.dev0" in line.get_text(), path
         canonical = soup.select_one("link[rel=canonical]")
         assert canonical is not None and canonical["href"].startswith(f"{SITE_URL}dev/"), path
+        # the language selector's links are absolute paths: in dev/ as well
+        languages = {a["hreflang"]: a["href"] for a in soup.select("a.md-select__link[hreflang]")}
+        assert languages == {"en": "/llm_attention/dev/", "zh": "/llm_attention/dev/zh/"}, path
+    # every address in the sitemap is in dev/ (mike's own site_url had no trailing slash)
+    urls = re.findall(r'<loc>([^<]+)</loc>|href="([^"]+)"', _deployed(project, "dev/sitemap.xml"))
+    urls = [loc or href for loc, href in urls]
+    assert len(urls) == 6, urls
+    assert all(url.startswith(f"{SITE_URL}dev/") for url in urls), urls
 
 
 def test_a_release_deploys_its_folder_as_latest_without_the_banner(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ Sets ``config.extra.build`` (read by ``overrides/main.html`` and
 
 Under ``mike deploy`` (mike sets ``MIKE_DOCS_VERSION`` for the build it runs) it also checks
 that mike deploys the folder this version belongs in (``docs_version.docs_folder``) and that
-the build is strict, as ``tools/build_site.sh``'s is, and turns on Material's version selector
-(``extra.version``), which reads mike's ``versions.json`` one folder above the site. A plain
+the build is strict, as ``tools/build_site.sh``'s is, sets ``site_url`` to that folder's address
+(``docs_version.site_url``), and turns on Material's version selector (``extra.version``), which
+reads mike's ``versions.json`` one folder above the site. A plain
 ``mkdocs build`` is a single version with no ``versions.json`` beside it, so it has no selector
 and requests nothing that is not there.
 """
@@ -97,6 +98,11 @@ def on_config(config: Any) -> Any:
                 "run mike with LLM_ATTENTION_STRICT=true"
             )
         config.extra["version"] = dict(VERSION_SELECTOR)
+        # mike's plugin sets site_url to urljoin(site_url, folder): no trailing slash (the
+        # sitemap's alternates became ".../devzh/"), and ".../dev/dev" when the language plugin
+        # runs on_config again. The one rule instead; this runs after mike's on_config and
+        # before the language plugin's (priority -100, tools/hooks/i18n_order.py).
+        config.site_url = docs_version.site_url(version)
     config.extra["build"] = build_info(version, latest_release())
     return config
 
