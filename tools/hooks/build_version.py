@@ -8,7 +8,7 @@ Sets ``config.extra.build`` (read by ``overrides/main.html`` and
 - ``is_release``: false on ``main``, whose pages carry the banner "development version";
 - ``latest``, ``latest_url``: the newest release tagged in this checkout (``vX.Y.Z``) and the
   address of mike's ``latest`` alias, which the release workflow points at its docs. Both are
-  ``None`` before the first release, and the banner then links nowhere.
+  ``None`` before the first release, and the banner then says that none exists.
 
 Under ``mike deploy`` (mike sets ``MIKE_DOCS_VERSION`` for the build it runs) it also checks
 that mike deploys the folder this version belongs in (``docs_version.docs_folder``) and that
@@ -98,10 +98,10 @@ def on_config(config: Any) -> Any:
                 "run mike with LLM_ATTENTION_STRICT=true"
             )
         config.extra["version"] = dict(VERSION_SELECTOR)
-        # mike's plugin sets site_url to urljoin(site_url, folder): no trailing slash (the
-        # sitemap's alternates became ".../devzh/"), and ".../dev/dev" when the language plugin
-        # runs on_config again. The one rule instead; this runs after mike's on_config and
-        # before the language plugin's (priority -100, tools/hooks/i18n_order.py).
+        # mike's plugin sets site_url to urljoin(site_url, folder), with no trailing slash (the
+        # sitemap's alternates read ".../devzh/"). The one rule instead, at every on_config:
+        # this runs after mike's (which runs again for each language) and before the language
+        # plugin's (priority -100, tools/hooks/i18n_order.py), which reads site_url.
         config.site_url = docs_version.site_url(version)
     config.extra["build"] = build_info(version, latest_release())
     return config
