@@ -75,7 +75,8 @@ INTRO = {
 INSTALL_NOTE = {
     "en": (
         "**Install the package first.** The next cell installs `llm-attention` {version}, the "
-        "version these pages were built from{source}, with what it needs (PyTorch among them). "
+        "version these pages were built from{source}, together with what it needs (PyTorch "
+        "among them). "
         "Run it in Google Colab or in a fresh environment; skip it where the package is already "
         "installed."
     ),
@@ -85,7 +86,10 @@ INSTALL_NOTE = {
         "已经装好本包的环境可以跳过。"
     ),
 }
-INSTALL_SOURCE = {"en": ", from the repository's `main` branch", "zh": "，取自仓库的 `main` 分支"}
+INSTALL_SOURCE = {
+    "en": " (taken from the repository's `main` branch)",
+    "zh": "，取自仓库的 `main` 分支",
+}
 NOTEBOOK_LINKS = {
     "en": (
         '!!! abstract "Run this section yourself"\n'
