@@ -152,6 +152,8 @@ def test_one_build_per_language_the_second_inside_the_first(events: list[dict]) 
         "post_build_late",  # en, after the plugin's: the whole site is there
     ]
     assert events[0]["plugin_language"] is None
+    # the default language's on_pre_build runs first (notebooks.py does its work there, once)
+    assert [e["plugin_language"] for e in events if e["event"] == "pre_build"] == ["en", "zh"]
     assert [e["lang"] for e in events if e["event"] == "page_markdown"] == ["en", "zh"]
     assert [e["page"] for e in events if e["event"] == "page_markdown"] == [
         "index.md",
