@@ -191,3 +191,19 @@ def test_the_release_script_refuses_a_tag_that_is_not_the_version(tmp_path: Path
         tmp_path, step["run"], "0.3.1", {"RELEASE_TAG": "v0.3.2"}, False
     )
     assert status != 0 and calls == [], err
+
+
+@pytest.mark.parametrize(("workflow", "job"), [("pages.yml", "deploy"), ("release.yml", "docs")])
+def test_the_default_version_s_404_pages_go_to_the_root_after_the_deploy(
+    workflow: str, job: str
+) -> None:
+    # GitHub Pages serves only the gh-pages root's 404.html; mike writes none
+    steps = _workflow(workflow)["jobs"][job]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    deploy = next(i for i, run in enumerate(runs) if "mike deploy" in run)
+    copy = next(i for i, run in enumerate(runs) if "tools/pages_root_404.py" in run)
+    assert copy > deploy
+    if workflow == "pages.yml":
+        assert "mike list latest" in runs[copy], "dev's 404 pages only while dev is the default"
+    else:
+        assert steps[copy]["env"]["RELEASE_TAG"] == "${{ github.ref_name }}"
