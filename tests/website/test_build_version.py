@@ -85,3 +85,16 @@ def test_a_plain_build_asks_for_no_versions_json(site_dir: Path, lang: str) -> N
     config = _soup(html).select_one("script#__config")
     assert config is not None and config.string
     assert json.loads(config.string)["version"] is None
+
+
+COPYRIGHT_START = {"en": "Code MIT licensed.", "zh": "代码以 MIT 许可证发布。"}
+
+
+def test_the_footer_s_copyright_is_in_the_page_s_language(site_dir: Path) -> None:
+    problems = []
+    for lang, rel, html in _pages(site_dir):
+        block = _soup(html).select_one("footer .md-copyright__highlight")
+        text = " ".join(block.get_text().split()) if block else ""
+        if not text.startswith(COPYRIGHT_START[lang]):
+            problems.append(f"{lang}:{rel}: copyright {text[:40]!r}")
+    assert not problems, "\n".join(problems)
